@@ -1,0 +1,155 @@
+"""The feedback form: which service, a rating, what to say, and whether to reply."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import services
+from bot.directory.search import MIN_SCORE
+from bot.feedback.parse import parse_rating, parse_yes_no
+from bot.feedback.store import GENERAL, NewFeedback, record_feedback
+from bot.feedback.themes import load_themes, tag_themes
+from bot.text import normalise
+
+log = logging.getLogger(__name__)
+FORM_SLOTS = ("feedback_service", "feedback_rating", "feedback_text", "feedback_consent")
+GENERAL_WORDS = ("general", "not sure", "dont know", "none", "no service", "all", "everything")
+
+
+def _clear_form() -> list[dict[str, Any]]:
+    return [SlotSet(slot, None) for slot in FORM_SLOTS] + [SlotSet("requested_slot", None)]
+
+
+class ActionAskFeedbackService(Action):
+    def name(self) -> str:
+        return "action_ask_feedback_service"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Ask which service the feedback is about, offering the ones just shown."""
+        directory = services.catalog().directory
+        buttons = []
+        for key in (tracker.get_slot("shown_keys") or [])[:3]:
+            entry = directory.entry(key)
+            if entry is not None:
+                buttons.append({"title": entry.name, "payload": entry.name})
+        buttons.append({"title": "General feedback", "payload": "General"})
+        dispatcher.utter_message(
+            text='Thank you. Which service is it about? Say "general" if it is not about one. '
+            'Say "stop" at any time.',
+            buttons=buttons,
+        )
+        return []
+
+
+class ValidateFeedbackForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_feedback_form"
+
+    def validate_feedback_service(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Match the answer to a directory entry, or take it as general feedback."""
+        text = str(value or "")
+        plain = normalise(text)
+        if not plain or plain in GENERAL_WORDS:
+            return {"feedback_service": GENERAL}
+        catalog = services.catalog()
+        for entry in catalog.directory.entries:
+            if normalise(entry.name) == plain or entry.key == plain.replace(" ", "_"):
+                return {"feedback_service": entry.key}
+        matches = catalog.search(text, limit=1)
+        if matches and matches[0].score >= MIN_SCORE:
+            return {"feedback_service": matches[0].entry.key}
+        return {"feedback_service": GENERAL}
+
+    def validate_feedback_rating(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Accept 1 to 5, words ("really good", "meh") or an emoji; otherwise ask again."""
+        rating = parse_rating(str(value or ""))
+        if rating is None:
+            dispatcher.utter_message(
+                text="Sorry, I didn't get that. Please reply with a number from 1 to 5."
+            )
+            return {"feedback_rating": None}
+        return {"feedback_rating": str(rating)}
+
+    def validate_feedback_text(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text = str(value or "").strip()
+        if not text:
+            dispatcher.utter_message(text="Please tell me in a few words.")
+            return {"feedback_text": None}
+        return {"feedback_text": text}
+
+    def validate_feedback_consent(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Yes keeps contact details to reply; no keeps the feedback anonymous."""
+        text = str(value or "")
+        answer = {"/affirm": True, "/deny": False}.get(text.strip(), parse_yes_no(text))
+        if answer is None:
+            intent = tracker.latest_message.get("intent", {}).get("name")
+            answer = {"affirm": True, "deny": False}.get(intent or "")
+        if answer is None:
+            dispatcher.utter_message(text="Please reply yes or no.")
+            return {"feedback_consent": None}
+        return {"feedback_consent": "yes" if answer else "no"}
+
+
+class ActionSubmitFeedback(Action):
+    def name(self) -> str:
+        return "action_submit_feedback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Store the feedback once, with themes, and thank the person."""
+        text = tracker.get_slot("feedback_text") or ""
+        rating = tracker.get_slot("feedback_rating")
+        consent = tracker.get_slot("feedback_consent") == "yes"
+        new = NewFeedback(
+            channel=tracker.get_latest_input_channel() or "unknown",
+            conversation_id=tracker.sender_id,
+            turn_id=str(tracker.latest_message.get("message_id") or len(tracker.events)),
+            service_key=tracker.get_slot("feedback_service") or GENERAL,
+            rating=int(rating) if rating else None,
+            text=text,
+            themes=tag_themes(text, load_themes()),
+            consent=consent,
+        )
+        try:
+            record_feedback(services.engine(), new)
+        except Exception:
+            log.exception("feedback could not be stored: the database is unavailable")
+            dispatcher.utter_message(
+                text="Sorry, I could not save your feedback just now. "
+                "Please try again later. Nothing you said was shared."
+            )
+            return _clear_form()
+        reply = "We will reply on this chat." if consent else "Your feedback is anonymous."
+        dispatcher.utter_message(
+            text=f"Thank you. Your feedback helps services get better. {reply}"
+        )
+        return _clear_form()
+
+
+class ActionCancelFeedback(Action):
+    def name(self) -> str:
+        return "action_cancel_feedback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Leave the form at once and keep nothing."""
+        dispatcher.utter_message(text="OK, I have stopped. I have not kept any of that.")
+        return [ActiveLoop(None), *_clear_form()]

@@ -1,0 +1,41 @@
+"""The crisis reply: emergency contacts first, and a flag for staff review."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import services
+from bot.safety import check_message, emergency_text
+from bot.safety_log import flag_conversation
+
+log = logging.getLogger(__name__)
+FRONT_DOOR_KEY = "family_connect"
+
+
+class ActionCrisis(Action):
+    def name(self) -> str:
+        return "action_crisis"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Send emergency contacts, then record the conversation for staff review."""
+        try:
+            front_door = services.catalog().directory.entry(FRONT_DOOR_KEY)
+        except Exception:  # the database is down: the emergency numbers still go out
+            log.exception("crisis reply without the local front door: directory unavailable")
+            front_door = None
+        dispatcher.utter_message(text=emergency_text(front_door))
+        reasons = check_message(tracker.latest_message.get("text") or "").reasons or ("model",)
+        channel = tracker.get_latest_input_channel() or "unknown"
+        try:
+            flag_conversation(services.engine(), tracker.sender_id, channel, reasons)
+        except Exception:
+            log.exception("could not record a safety flag for review")
+        # Whatever was under way (a feedback form) stops: nobody is asked for a rating now.
+        return [ActiveLoop(None)]

@@ -1,0 +1,83 @@
+"""Configuration, read in one place: environment variables with development defaults.
+
+A ``.env`` file in the project root is read first (values already in the
+environment win), so a council can keep its settings in one file.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEV_PSEUDONYM_KEY = "development-only-key-change-me"
+
+
+def _read_dotenv(path: Path) -> dict[str, str]:
+    """Return KEY=VALUE pairs from a simple .env file (comments and blanks skipped)."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        values[key.strip()] = value.strip().strip('"').strip("'")
+    return values
+
+
+def _env(name: str, default: str, dotenv: dict[str, str]) -> str:
+    return os.environ.get(name) or dotenv.get(name) or default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting the assistant reads. Build with :func:`load_settings`."""
+
+    database_url: str
+    directory_file: Path
+    public_url: str
+    rasa_port: int
+    actions_port: int
+    pseudonym_key: str
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_from_number: str = ""
+    telegram_bot_token: str = ""
+    telegram_webhook_secret: str = ""
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    audio_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "var" / "audio")
+    retention_days: int = 180
+
+
+def load_settings(environ_file: Path | None = None) -> Settings:
+    """Read settings from the environment (and ``.env``), with development defaults."""
+    dotenv = _read_dotenv(environ_file or PROJECT_ROOT / ".env")
+    var_dir = PROJECT_ROOT / "var"
+    key = _env("PSEUDONYM_KEY", DEV_PSEUDONYM_KEY, dotenv)
+    if key == DEV_PSEUDONYM_KEY:
+        log.debug("PSEUDONYM_KEY is not set: using the development key")
+    rasa_port = int(_env("RASA_PORT", "5005", dotenv))
+    return Settings(
+        database_url=_env("DATABASE_URL", f"sqlite:///{var_dir / 'app.db'}", dotenv),
+        directory_file=Path(
+            _env("DIRECTORY_FILE", str(PROJECT_ROOT / "data/directory/telford_wrekin.yml"), dotenv)
+        ),
+        public_url=_env("PUBLIC_URL", f"http://localhost:{rasa_port}", dotenv).rstrip("/"),
+        rasa_port=rasa_port,
+        actions_port=int(_env("ACTIONS_PORT", "5055", dotenv)),
+        pseudonym_key=key,
+        twilio_account_sid=_env("TWILIO_ACCOUNT_SID", "", dotenv),
+        twilio_auth_token=_env("TWILIO_AUTH_TOKEN", "", dotenv),
+        twilio_from_number=_env("TWILIO_FROM_NUMBER", "", dotenv),
+        telegram_bot_token=_env("TELEGRAM_BOT_TOKEN", "", dotenv),
+        telegram_webhook_secret=_env("TELEGRAM_WEBHOOK_SECRET", "", dotenv),
+        telegram_api_base_url=_env("TELEGRAM_API_BASE_URL", "https://api.telegram.org/bot", dotenv),
+        audio_dir=Path(_env("AUDIO_DIR", str(var_dir / "audio"), dotenv)),
+        retention_days=int(_env("RETENTION_DAYS", "180", dotenv)),
+    )

@@ -1,0 +1,333 @@
+"""Rank Who's Who entries for a need described in a family's own words.
+
+Transparent by design, with no trained model:
+
+* The message and every phrase are read the same way: lower case, light stemming
+  (``bot.text.stem``), small filler words ("the", "my", "his") dropped, and one typo
+  allowed in longer words ("sensery" -> "sensory", "self harmin" -> "self harming").
+* The phrases are the need taxonomy's synonyms (``needs.yml``) and each entry's own
+  keywords. A phrase may have one extra word inside it ("sent him home" for "sent home"),
+  which then counts for less. Phrases of several telling words weigh more; words used by
+  many needs ("school", "support") tell less, and a phrase shared by several needs says
+  less. A phrase inside a longer matched phrase does not count on its own ("complain about
+  the hospital" is not also a council "complain"), everyday phrases such as "talk to" or
+  "who do i tell" never count as a need, and words that name a condition rather than a
+  need ("autistic", "adhd") count for less, so "my autistic son needs a taxi" is about
+  transport.
+* An entry scores for each matched need, most for the need it lists first, and for its
+  own keywords. A message with no match, or only a weak one, gets no entries.
+* An age in the message ("my 3 year old", "ds 15", "year 11") filters out services for
+  other ages, gives early-years help a nudge for under-fives and adulthood help from 16,
+  and favours services made for a narrower age band. Without an age, words such as
+  "nursery" or "teacher" give a rough one that only favours, never filters. Area filters
+  too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, replace
+
+from bot.directory.records import Directory, Entry
+from bot.text import normalise, stem, tokens, within_one_edit
+
+MAX_RESULTS = 3
+MIN_SCORE = 0.5
+RELATIVE_CUTOFF = 0.4
+FUZZY_MIN_LENGTH = 6
+RANK_WEIGHTS = (1.0, 0.8, 0.7, 0.6)
+KEYWORD_WEIGHT = 1.2
+MAX_GAP = 1  # extra words allowed inside a phrase, which then counts for less
+GAP_PENALTY = 0.8
+SHARED_WORD_NEEDS = 3  # a word used by more needs than this is less telling
+EXTRA_HIT_WEIGHT = 0.3
+NATIONAL = "national"
+
+# Dropped from messages and phrases alike, so "complain about the hospital" matches
+# "complain about hospital" and "his plan" matches "her plan".
+FILLER_WORDS = frozenset(
+    {"a", "an", "the", "my", "our", "his", "her", "their", "your", "this", "that", "some"}
+)
+# Everyday ways of asking that are never a need in themselves: "talk to" is not speech
+# therapy. A need phrase wholly inside one of these does not count.
+GENERIC_PHRASES = (
+    "talk to",
+    "talk with",
+    "talk about",
+    "speak to",
+    "speak with",
+    "who do i tell",
+    "who can i tell",
+    "who should i tell",
+    "who to tell",
+    "tell me",
+)
+# Everyday words that join a phrase but do not make it more specific: "where to start"
+# or "help in class" are no more telling than "hearing aids".
+JOINING_WORDS = frozenset(
+    {"to", "in", "on", "of", "for", "at", "with", "and", "or", "is", "are", "be", "i", "im"}
+    | {"it", "up", "out", "as", "about", "from", "by", "he", "she", "we", "they", "me", "him"}
+    | {"what", "where", "when", "how", "who", "which", "there", "any", "all", "do", "can"}
+    | {"get", "got", "have", "has", "need", "want", "just", "really", "very", "so", "help"}
+    | {"its", "like", "thing", "not"}
+)
+
+# Words that name a condition rather than what the family needs. They still count, at a
+# lower weight, so a message that only says "autism assessment?" is still understood.
+CONDITION_WORDS = frozenset(
+    {
+        "autism",
+        "autistic",
+        "asd",
+        "asc",
+        "adhd",
+        "aspergers",
+        "asperger",
+        "neurodivergent",
+        "neurodiverse",
+        "pda",
+        "down",
+        "syndrome",
+        "cerebral",
+        "palsy",
+    }
+)
+CONDITION_WEIGHT = 0.5
+# An age alone is weak evidence for a need: a small nudge that breaks ties between
+# equally good matches but never makes a result on its own.
+AGE_HINTS = ((0, 4, "early_years_learning"), (16, 25, "adulthood"))
+AGE_HINT_WEIGHT = 0.3
+AGE_FIT_BONUS = 0.1
+MAX_CHILD_AGE = 25
+# With no age given, a word about nursery or school still says roughly how old the child
+# is. Such a guess only favours services for that age; it never filters others out.
+STAGE_WORDS = (
+    (2, frozenset({"toddler", "baby", "nursery", "preschool", "playgroup"})),
+    (8, frozenset({"school", "teacher", "class", "lesson", "primary", "secondary", "gcse"})),
+)
+
+_NOT_AN_AGE_AFTER = (
+    r"(?!\s*(?:\d|years? ago|yrs? ago|weeks?|months?|days?|times?|hours?|hrs?|mins?|minutes?"
+    r"|miles?|am|pm|kids|children|boys|girls|of|x|percent|pounds?|quid)\b)"
+)
+# Ordered from most to least certain that the number is the child's age.
+_AGE_PATTERNS: tuple[tuple[re.Pattern[str], int, int], ...] = (
+    # (pattern, months per unit: 1 for months, 12 for years, 0 for a school year)
+    (re.compile(r"\b(\d{1,2}) ?(?:months?|mths?|mnths?) old\b"), 1, 0),
+    (re.compile(r"\b(\d{1,2})(?: and a half| and half)? ?(?:yo|y o|yrs? old|years? old)\b"), 12, 0),
+    (re.compile(r"\bmy (\d{1,2}) ?(?:yr|yrs|year|years)\b"), 12, 0),
+    (
+        re.compile(
+            r"\b(?:ds|dd|dgs|dgd|son|daughter|grandson|granddaughter|grandaughter|lad|boy"
+            r"|girl|he is|she is|hes|shes|they are|theyre|aged|age|turns|turned|turning"
+            r"|turn|hits|reaches)(?: is| was| just| now)? (\d{1,2})\b" + _NOT_AN_AGE_AFTER
+        ),
+        12,
+        0,
+    ),
+    (
+        re.compile(r"\b(?:im|i am|iam|i m)(?: only| just| now)? (\d{1,2})\b" + _NOT_AN_AGE_AFTER),
+        12,
+        0,
+    ),
+    # A school year: year 1 is age 5 to 6, year 11 is age 15 to 16.
+    (re.compile(r"\byear (\d{1,2})\b(?! old)"), 0, 5),
+)
+
+
+@dataclass(frozen=True)
+class Match:
+    """An entry that can help, with its score and the needs that matched."""
+
+    entry: Entry
+    score: float
+    needs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Phrase:
+    owner: str  # a need key, "entry:<key>" for an entry's own keyword, or "" if generic
+    words: tuple[str, ...]
+    weight: float
+
+
+@dataclass(frozen=True)
+class _Found:
+    phrase: _Phrase
+    start: int
+    end: int
+
+    def inside(self, other: _Found) -> bool:
+        """True when this match lies within ``other``, which is longer."""
+        return (
+            other.start <= self.start
+            and self.end <= other.end
+            and other.end - other.start > self.end - self.start
+        )
+
+
+def extract_age(text: str) -> int | None:
+    """Return a child's age mentioned in ``text`` ("my 7 year old", "ds 15", "im 17")."""
+    plain = normalise(text)
+    for pattern, months_per_unit, school_year_offset in _AGE_PATTERNS:
+        for found in pattern.finditer(plain):
+            number = int(found.group(1))
+            if school_year_offset:
+                age = number + school_year_offset if 1 <= number <= 13 else None
+            else:
+                age = number * months_per_unit // 12
+            if age is not None and age <= MAX_CHILD_AGE:
+                return age
+    return None
+
+
+def _match_end(words: list[str], start: int, phrase: tuple[str, ...]) -> int | None:
+    """Where ``phrase`` ends if it is found at ``start``, allowing ``MAX_GAP`` extra words
+    in between ("sent him home" for "sent home"); None if it is not there."""
+    at, gaps = start + 1, 0
+    for wanted in phrase[1:]:
+        while at < len(words) and words[at] != wanted and gaps < MAX_GAP:
+            at, gaps = at + 1, gaps + 1
+        if at >= len(words) or words[at] != wanted:
+            return None
+        at += 1
+    return at
+
+
+def _age_span(entry: Entry) -> int:
+    return max(0, entry.age_max - entry.age_min)
+
+
+def _likely_age(words: list[str]) -> int | None:
+    """A rough age from words about nursery or school, when no age is given."""
+    for age, stage_words in STAGE_WORDS:
+        if stage_words.intersection(words):
+            return age
+    return None
+
+
+def _words(text: str) -> list[str]:
+    """Stemmed tokens of ``text`` without filler words."""
+    return [t for t in tokens(text) if t not in FILLER_WORDS]
+
+
+class Catalog:
+    """A directory indexed for search. Build once, search many times."""
+
+    def __init__(self, directory: Directory) -> None:
+        self.directory = directory
+        self._need_keys = {need.key for need in directory.needs}
+        self._by_first: dict[str, list[_Phrase]] = defaultdict(list)
+        self._vocabulary: set[str] = set()
+        owners_per_phrase: dict[tuple[str, ...], set[str]] = defaultdict(set)
+        raw: list[tuple[str, tuple[str, ...]]] = []
+        for need in directory.needs:
+            for synonym in need.synonyms:
+                raw.append((need.key, tuple(_words(synonym))))
+        for entry in directory.entries:
+            for keyword in entry.keywords:
+                raw.append((f"entry:{entry.key}", tuple(_words(keyword))))
+        raw.extend(("", tuple(_words(phrase))) for phrase in GENERIC_PHRASES)
+        raw = list(dict.fromkeys((owner, words) for owner, words in raw if words))
+        needs_per_word: dict[str, set[str]] = defaultdict(set)
+        for owner, words in raw:
+            owners_per_phrase[words].add(owner)
+            if owner in self._need_keys:
+                for word in words:
+                    needs_per_word[word].add(owner)
+
+        def telling(word: str) -> float:
+            """How much a word says about the need: "deaf" a lot, "school" little."""
+            if word in JOINING_WORDS:
+                return 0.0
+            return min(1.0, SHARED_WORD_NEEDS / max(1, len(needs_per_word[word])))
+
+        for owner, words in raw:
+            # Longer phrases of telling words are more specific; a phrase shared by many
+            # owners says less.
+            weight = 0.5 + 0.5 * sum(telling(word) for word in words)
+            weight /= len(owners_per_phrase[words])
+            if all(word in CONDITION_WORDS for word in words):
+                weight *= CONDITION_WEIGHT
+            self._by_first[words[0]].append(_Phrase(owner, words, weight))
+            self._vocabulary.update(words)
+        self._long_words = [w for w in self._vocabulary if len(w) >= FUZZY_MIN_LENGTH]
+
+    def _canonical(self, token: str) -> str:
+        """Map a typo onto a known word ("sensery" -> "sensory") when it is one edit away."""
+        if token in self._vocabulary or token.isdigit():
+            return token
+        if token.endswith("in") and stem(token + "g") in self._vocabulary:
+            return stem(token + "g")  # dropped g: "talkin", "harmin"
+        if len(token) < FUZZY_MIN_LENGTH:
+            return token
+        for word in self._long_words:
+            if word[0] == token[0] and within_one_edit(token, word):
+                return word
+        return token
+
+    def _found(self, text: str) -> list[_Found]:
+        """Every phrase found in ``text`` that is not inside a longer one."""
+        words = [self._canonical(t) for t in _words(text)]
+        found = []
+        for i, word in enumerate(words):
+            for phrase in self._by_first.get(word, ()):
+                end = _match_end(words, i, phrase.words)
+                if end is not None:
+                    if end - i > len(phrase.words):
+                        phrase = replace(phrase, weight=phrase.weight * GAP_PENALTY)
+                    found.append(_Found(phrase, i, end))
+        return [f for f in found if not any(f.inside(other) for other in found)]
+
+    def matched_phrases(self, text: str) -> list[_Phrase]:
+        """Every taxonomy or keyword phrase in ``text`` that counts towards a need."""
+        return [f.phrase for f in self._found(text) if f.phrase.owner]
+
+    def search(
+        self,
+        text: str,
+        age: int | None = None,
+        area: str | None = None,
+        limit: int = MAX_RESULTS,
+        exclude: tuple[str, ...] = (),
+    ) -> list[Match]:
+        """Return at most ``limit`` entries for the need in ``text``, best first."""
+        if age is None:
+            age = extract_age(text)
+        likely_age = _likely_age(_words(text)) if age is None else age
+        need_hits: dict[str, list[float]] = defaultdict(list)
+        for phrase in self.matched_phrases(text):
+            need_hits[phrase.owner].append(phrase.weight)
+        need_scores = {
+            owner: max(w) + EXTRA_HIT_WEIGHT * (sum(w) - max(w)) for owner, w in need_hits.items()
+        }
+        if age is not None:
+            for low, high, need in AGE_HINTS:
+                if low <= age <= high and need in self._need_keys:
+                    need_scores[need] = need_scores.get(need, 0.0) + AGE_HINT_WEIGHT
+        ranked: list[Match] = []
+        for entry in self.directory.entries:
+            if entry.key in exclude or not entry.serves_age(age):
+                continue
+            if area and entry.area not in (area, NATIONAL, ""):
+                continue
+            score = KEYWORD_WEIGHT * need_scores.get(f"entry:{entry.key}", 0.0)
+            matched = []
+            for rank, need in enumerate(entry.needs):
+                if need in need_scores:
+                    weight = RANK_WEIGHTS[min(rank, len(RANK_WEIGHTS) - 1)]
+                    score += weight * need_scores[need]
+                    if need in need_hits:
+                        matched.append(need)
+            if score > 0 and likely_age is not None and entry.serves_age(likely_age):
+                # A service made for a narrower age band suits that age better.
+                score *= 1 + AGE_FIT_BONUS * (1 - _age_span(entry) / (MAX_CHILD_AGE + 1))
+            if score > 0:
+                ranked.append(Match(entry, round(score, 3), tuple(matched)))
+        # On a tie, the more specialised service (narrower age band) comes first.
+        ranked.sort(key=lambda m: (-m.score, _age_span(m.entry), m.entry.key))
+        if not ranked or ranked[0].score < MIN_SCORE:
+            return []
+        cutoff = ranked[0].score * RELATIVE_CUTOFF
+        return [m for m in ranked if m.score >= cutoff][:limit]

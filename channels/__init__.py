@@ -1,0 +1,1 @@
+"""Custom Rasa channel connectors: verify, de-duplicate, store and render for each channel."""

@@ -1,0 +1,1 @@
+"""Custom Rasa graph components (adapters over bot/)."""
