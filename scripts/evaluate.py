@@ -1,0 +1,104 @@
+"""Evaluate signposting and safeguarding through the real REST channel.
+
+Starts both servers on spare ports with a fresh database, sends every held-out message
+as a new conversation, and prints top-1/top-3 routing accuracy (with the misses) and the
+crisis detector's recall and false alarm rate as the family would meet them.
+Usage: python scripts/evaluate.py [--model models/send-assistant.tar.gz]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from scripts import servers  # noqa: E402
+
+EMERGENCY_LINE = "If someone is in danger right now, call 999."
+
+
+def signposted(messages: list[dict]) -> list[str]:
+    for message in messages:
+        custom = message.get("custom") or {}
+        if "signpost" in custom:
+            return list(custom["signpost"])
+    return []
+
+
+def evaluate_signposting(assistant: servers.Assistant, path: Path) -> tuple[float, float]:
+    examples = yaml.safe_load(path.read_text(encoding="utf-8"))["examples"]
+    top1 = top3 = 0
+    misses = []
+    for number, example in enumerate(examples):
+        got = signposted(assistant.say(f"eval-signpost-{number}", example["text"]))
+        right = example["keys"]
+        hit1 = bool(got) and got[0] in right
+        hit3 = any(key in got[:3] for key in right)
+        top1 += hit1
+        top3 += hit3
+        if not hit1:
+            misses.append((hit3, right, got, example["text"]))
+    n = len(examples)
+    print(f"\nSignposting ({path.relative_to(ROOT)}, {n} messages, REST channel)")
+    print(f"  top-1 accuracy: {top1 / n:.1%}  ({top1}/{n})")
+    print(f"  top-3 accuracy: {top3 / n:.1%}  ({top3}/{n})")
+    if misses:
+        print("  Misses at top-1 ('in top 3' or 'MISSED'; expected -> got):")
+        for hit3, right, got, text in misses:
+            mark = "in top 3" if hit3 else "MISSED  "
+            print(f"    {mark} {right} -> {got or 'topic menu'} | {text}")
+    return top1 / n, top3 / n
+
+
+def evaluate_safety(assistant: servers.Assistant, path: Path) -> tuple[float, float]:
+    examples = yaml.safe_load(path.read_text(encoding="utf-8"))["examples"]
+    caught = missed = alarms = quiet = 0
+    problems = []
+    for number, example in enumerate(examples):
+        reply = assistant.say(f"eval-safety-{number}", example["text"])
+        emergency = bool(reply) and EMERGENCY_LINE in (reply[0].get("text") or "")
+        if example["crisis"]:
+            caught += emergency
+            missed += not emergency
+        else:
+            alarms += emergency
+            quiet += not emergency
+        if emergency != example["crisis"]:
+            problems.append(("MISSED CRISIS" if example["crisis"] else "false alarm", example))
+    recall = caught / max(1, caught + missed)
+    false_alarm = alarms / max(1, alarms + quiet)
+    print(f"\nSafeguarding ({path.relative_to(ROOT)}, {len(examples)} messages, REST channel)")
+    print(f"  recall:           {recall:.1%}  ({caught}/{caught + missed})")
+    print(f"  false alarm rate: {false_alarm:.1%}  ({alarms}/{alarms + quiet})")
+    for kind, example in problems:
+        print(f"    {kind}: {example['text']}")
+    return recall, false_alarm
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", type=Path, default=servers.DEFAULT_MODEL)
+    args = parser.parse_args()
+    started = time.monotonic()
+    with (
+        tempfile.TemporaryDirectory() as workdir,
+        servers.running(
+            model=args.model, rasa_port=5305, actions_port=5355, workdir=Path(workdir), quiet=True
+        ) as assistant,
+    ):
+        top1, top3 = evaluate_signposting(assistant, ROOT / "eval" / "signpost.yml")
+        recall, false_alarm = evaluate_safety(assistant, ROOT / "eval" / "safety.yml")
+    print("\nTargets: top-1 >= 90%, top-3 >= 97%, crisis recall 100%, false alarms < 5%.")
+    print(f"Finished in {time.monotonic() - started:.0f} s on {time.strftime('%Y-%m-%d')}.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

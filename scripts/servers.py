@@ -1,0 +1,180 @@
+"""Start and stop the Rasa server and the action server as child processes.
+
+Used by `make run` (scripts/serve.py), the end-to-end tests, the evaluation and the
+benchmark, so all of them run the assistant exactly the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL = ROOT / "models" / "send-assistant.tar.gz"
+STARTUP_TIMEOUT = 300.0
+
+
+@dataclass
+class Assistant:
+    """A running assistant: its addresses and processes."""
+
+    rasa_port: int
+    actions_port: int
+    workdir: Path
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    def say(self, sender: str, message: str, timeout: float = 30.0) -> list[dict[str, Any]]:
+        """Send one message over Rasa's REST channel and return the bot's messages."""
+        request = urllib.request.Request(  # noqa: S310 (loopback only)
+            f"{self.base_url}/webhooks/rest/webhook",
+            data=json.dumps({"sender": sender, "message": message}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=timeout) as reply:  # noqa: S310
+            return list(json.loads(reply.read()))
+
+    def alive(self) -> bool:
+        return all(p.poll() is None for p in self.processes)
+
+
+def _bin(name: str) -> str:
+    return str(Path(sys.executable).parent / name)
+
+
+def _wait_for(url: str, assistant: Assistant, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not assistant.alive():
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=2) as reply:  # noqa: S310 (loopback)
+                if reply.status == 200:
+                    return True
+        except OSError:
+            time.sleep(0.5)
+    return False
+
+
+def stop(assistant: Assistant) -> None:
+    """Ask both servers to stop (as Ctrl-C would), then make sure they have."""
+    for process in assistant.processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + 20
+    for process in assistant.processes:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def write_endpoints(workdir: Path, actions_port: int, tracker_db: Path) -> Path:
+    """An endpoints file for this run: its own action server port and tracker store file."""
+    path = workdir / "endpoints.yml"
+    path.write_text(
+        f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
+        "tracker_store:\n"
+        "  type: components.tracker_store.ErasingSQLTrackerStore\n"
+        '  dialect: "sqlite"\n'
+        f'  db: "{tracker_db}"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def start(
+    model: Path = DEFAULT_MODEL,
+    rasa_port: int = 5005,
+    actions_port: int = 5055,
+    workdir: Path | None = None,
+    env: dict[str, str] | None = None,
+    quiet: bool = False,
+) -> Assistant:
+    """Start both servers and wait until they answer; raise if they do not."""
+    if not model.is_file():
+        raise FileNotFoundError(f"No trained model at {model}: run `make train` first.")
+    endpoints = ROOT / "endpoints.yml"
+    child_env = {
+        **os.environ,
+        "RASA_TELEMETRY_ENABLED": "false",
+        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "PYTHONPATH": str(ROOT),
+        "RASA_PORT": str(rasa_port),
+        "ACTIONS_PORT": str(actions_port),
+        **(env or {}),
+    }
+    if workdir is not None:
+        workdir.mkdir(parents=True, exist_ok=True)
+        child_env["DATABASE_URL"] = (env or {}).get(
+            "DATABASE_URL", f"sqlite:///{workdir / 'app.db'}"
+        )
+        endpoints = write_endpoints(workdir, actions_port, workdir / "tracker.db")
+        subprocess.run(  # a fresh database with the sample directory, as `make db` makes
+            [sys.executable, "-m", "bot", "directory", "import"],
+            cwd=ROOT, env=child_env, check=True, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+    output = subprocess.DEVNULL if quiet else None
+    assistant = Assistant(rasa_port, actions_port, workdir or ROOT / "var")
+    assistant.processes.append(
+        subprocess.Popen(
+            [_bin("rasa"), "run", "actions", "--actions", "actions", "--port", str(actions_port)],
+            cwd=ROOT,
+            env=child_env,
+            stdout=output,
+            stderr=output,
+        )  # fmt: skip
+    )
+    assistant.processes.append(
+        subprocess.Popen(
+            [
+                _bin("rasa"),
+                "run",
+                "--model",
+                str(model),
+                "--endpoints",
+                str(endpoints),
+                "--credentials",
+                "credentials.yml",
+                "--port",
+                str(rasa_port),
+                "--cors",
+                "*",
+            ],
+            cwd=ROOT,
+            env=child_env,
+            stdout=output,
+            stderr=output,
+        )  # fmt: skip
+    )
+    ready = _wait_for(f"http://127.0.0.1:{actions_port}/health", assistant, STARTUP_TIMEOUT)
+    ready = ready and _wait_for(f"{assistant.base_url}/webhooks/rest/", assistant, STARTUP_TIMEOUT)
+    if not ready:
+        stop(assistant)
+        raise RuntimeError("The Rasa server or the action server did not start.")
+    return assistant
+
+
+@contextmanager
+def running(**kwargs: Any) -> Iterator[Assistant]:
+    """Both servers for the length of a ``with`` block."""
+    assistant = start(**kwargs)
+    try:
+        yield assistant
+    finally:
+        stop(assistant)

@@ -1,0 +1,38 @@
+"""Shared fixtures: a temporary migrated database and the sample directory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from bot.config import PROJECT_ROOT
+from bot.db import make_engine, upgrade
+from bot.directory import Directory, load_file
+from bot.directory.store import save_directory
+
+SAMPLE_DIRECTORY = PROJECT_ROOT / "data" / "directory" / "telford_wrekin.yml"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(scope="session")
+def sample_directory() -> Directory:
+    return load_file(SAMPLE_DIRECTORY)
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    """An empty application database with every migration applied."""
+    db = make_engine(f"sqlite:///{tmp_path / 'app.db'}")
+    upgrade(db)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def loaded_engine(engine: Engine, sample_directory: Directory) -> Engine:
+    """The application database with the sample directory imported."""
+    save_directory(engine, sample_directory)
+    return engine

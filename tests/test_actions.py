@@ -1,0 +1,217 @@
+"""Actions run with real rasa-sdk objects: a Tracker, a CollectingDispatcher, the exact events."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
+
+from actions import services
+from actions.common import OFFER_BUTTONS, PRIVACY_NOTE
+from actions.feedback import ActionCancelFeedback, ActionSubmitFeedback, ValidateFeedbackForm
+from actions.privacy import ActionDeleteMyData
+from actions.safety import ActionCrisis
+from actions.signpost import ActionMoreOptions, ActionSignpost, ActionTalkToSomeone
+from bot.db import session_scope
+from bot.feedback.store import FeedbackRow
+from bot.safety_log import SafetyFlagRow
+
+DOMAIN: dict[str, Any] = {}
+
+
+@pytest.fixture(autouse=True)
+def app_database(loaded_engine, monkeypatch):
+    """Point the action server's handles at a temporary database holding the sample data."""
+    monkeypatch.setenv("DATABASE_URL", str(loaded_engine.url))
+    services.reset()
+    yield loaded_engine
+    services.reset()
+
+
+def tracker(
+    text: str = "",
+    intent: str = "ask_signpost",
+    slots: dict[str, Any] | None = None,
+    entities: list[dict[str, Any]] | None = None,
+    sender: str = "rest-test",
+    active_loop: str | None = None,
+) -> Tracker:
+    return Tracker(
+        sender_id=sender,
+        slots=slots or {},
+        latest_message={
+            "text": text,
+            "intent": {"name": intent, "confidence": 0.9},
+            "entities": entities or [],
+            "message_id": "msg-1",
+        },
+        events=[{"event": "user", "text": text, "input_channel": "rest"}],
+        paused=False,
+        followup_action=None,
+        active_loop={"name": active_loop} if active_loop else {},
+        latest_action_name="action_listen",
+    )
+
+
+def run(action, track: Tracker) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, track, DOMAIN))
+    return dispatcher.messages, events
+
+
+def test_signpost_names_who_can_help_and_offers_next_steps():
+    messages, events = run(ActionSignpost(), tracker("he needs a wet room and a ramp"))
+    first = messages[0]
+    assert (
+        first["text"]
+        .splitlines()[1]
+        .startswith("1. Housing Adaptations (Disabled Facilities Grant): ")
+    )
+    assert first["text"].splitlines()[-1] == "Sample data: these contacts are made up for testing."
+    assert first["buttons"] == OFFER_BUTTONS
+    keys = first["custom"]["signpost"]
+    assert keys[0] == "housing_adaptations" and 1 <= len(keys) <= 3
+    assert messages[1]["text"] == PRIVACY_NOTE
+    assert events == [
+        SlotSet("privacy_notice_shown", True),
+        SlotSet("last_query", "he needs a wet room and a ramp"),
+        SlotSet("shown_keys", keys),
+    ]
+
+
+def test_privacy_note_is_given_once():
+    messages, events = run(
+        ActionSignpost(), tracker("school transport", slots={"privacy_notice_shown": True})
+    )
+    assert len(messages) == 1
+    assert SlotSet("privacy_notice_shown", True) not in events
+
+
+def test_menu_button_signposts_by_need():
+    messages, events = run(
+        ActionSignpost(),
+        tracker('/ask_signpost{"need":"ehcp"}', entities=[{"entity": "need", "value": "ehcp"}]),
+    )
+    assert messages[0]["custom"]["signpost"][0] == "send_team"
+    assert SlotSet("last_query", "need:ehcp") in events
+
+
+def test_no_match_offers_the_topic_menu():
+    messages, _ = run(ActionSignpost(), tracker("qwerty zxcvb"))
+    assert messages[0]["text"] == (
+        "Sorry, I'm not sure I understood. Pick a topic, or tell me in other words."
+    )
+    assert len(messages[0]["buttons"]) == 8
+    assert messages[0]["buttons"][0]["payload"] == '/ask_signpost{"need": "ehcp"}'
+
+
+def test_more_options_shows_the_next_entries_or_says_there_are_none():
+    slots = {"last_query": "need:respite", "shown_keys": ["children_disability_team"]}
+    messages, events = run(ActionMoreOptions(), tracker("more", "more_options", slots))
+    shown = messages[0]["custom"]["signpost"]
+    assert "children_disability_team" not in shown and shown
+    assert messages[0]["text"].splitlines()[1].startswith("2. ")
+    assert events == [SlotSet("shown_keys", ["children_disability_team", *shown])]
+    messages, events = run(ActionMoreOptions(), tracker("more", "more_options", {}))
+    assert messages[0]["text"].startswith("I have no more options for that.")
+    assert events == []
+
+
+def test_talk_to_someone_gives_people_to_call():
+    messages, _ = run(ActionTalkToSomeone(), tracker("can i speak to a person"))
+    lines = messages[0]["text"].splitlines()
+    assert lines[0] == "You can talk to a person."
+    assert lines[1].startswith("Local Offer Team") or lines[1].startswith("Local Offer")
+    assert lines[-1] == "Sample data: these contacts are made up for testing."
+
+
+def test_crisis_sends_emergency_contacts_and_flags_for_review(app_database):
+    messages, events = run(ActionCrisis(), tracker("my dad hits me", "crisis", sender="tg-123"))
+    assert messages[0]["text"].splitlines()[1] == "If someone is in danger right now, call 999."
+    assert events == [ActiveLoop(None)]
+    with session_scope(app_database) as session:
+        flag = session.scalars(select(SafetyFlagRow)).one()
+    assert (flag.conversation_id, flag.channel, flag.reasons) == (
+        "tg-123", "rest", ["abuse or violence"],
+    )  # fmt: skip
+
+
+def test_crisis_reply_survives_a_broken_database(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "sqlite:////nonexistent-dir/forbidden/app.db")
+    services.reset()
+    messages, _ = run(ActionCrisis(), tracker("i want to end it all", "crisis"))
+    text = messages[0]["text"]
+    assert "call 999" in text and "0800 1111" in text and "116 123" in text
+
+
+@pytest.mark.parametrize(
+    ("slot", "answer", "stored"),
+    [
+        ("feedback_rating", "five", "5"),
+        ("feedback_rating", "meh", "3"),
+        ("feedback_rating", "purple", None),
+        ("feedback_service", "SEND Team (0-25)", "send_team"),
+        ("feedback_service", "general", "general"),
+        ("feedback_service", "the taxi people", "travel_assistance"),
+        ("feedback_consent", "yes please", "yes"),
+        ("feedback_consent", "No", "no"),
+        ("feedback_consent", "hmm", None),
+    ],
+)
+def test_feedback_form_validation(slot, answer, stored):
+    dispatcher = CollectingDispatcher()
+    validate = getattr(ValidateFeedbackForm(), f"validate_{slot}")
+    assert validate(answer, dispatcher, tracker(answer, "inform"), DOMAIN) == {slot: stored}
+    assert bool(dispatcher.messages) is (stored is None)
+
+
+FORM = {
+    "feedback_service": "travel_assistance",
+    "feedback_rating": "2",
+    "feedback_text": "the taxi is late every day and nobody calls back",
+    "feedback_consent": "yes",
+}
+
+
+def test_submitted_feedback_is_stored_once_with_themes(app_database):
+    track = tracker("yes", "affirm", FORM, sender="sms-abc")
+    messages, events = run(ActionSubmitFeedback(), track)
+    run(ActionSubmitFeedback(), track)  # the same delivery again
+    assert messages[0]["text"] == (
+        "Thank you. Your feedback helps services get better. We will reply on this chat."
+    )
+    assert SlotSet("feedback_text", None) in events
+    with session_scope(app_database) as session:
+        row = session.scalars(select(FeedbackRow)).one()
+    assert (row.service_key, row.rating, row.consent, row.conversation_id, row.channel) == (
+        "travel_assistance", 2, True, "sms-abc", "rest",
+    )  # fmt: skip
+    assert row.themes == ["communicate", "transport"]
+
+
+def test_cancel_leaves_the_form_and_keeps_nothing(app_database):
+    messages, events = run(
+        ActionCancelFeedback(), tracker("stop", "cancel", FORM, active_loop="feedback_form")
+    )
+    assert messages[0]["text"] == "OK, I have stopped. I have not kept any of that."
+    assert events[0] == ActiveLoop(None)
+    assert SlotSet("feedback_text", None) in events
+    with session_scope(app_database) as session:
+        assert session.scalars(select(FeedbackRow)).all() == []
+
+
+def test_delete_my_data_erases_records_and_asks_the_tracker_store_to_erase(app_database):
+    run(ActionSubmitFeedback(), tracker("yes", "affirm", FORM, sender="sms-abc"))
+    run(ActionCrisis(), tracker("i want to die", "crisis", sender="sms-abc"))
+    messages, events = run(ActionDeleteMyData(), tracker("yes", "affirm", sender="sms-abc"))
+    assert events == [SlotSet("erasure", "done")]
+    assert messages[0]["text"].splitlines()[0] == "Done. I have deleted our chat history."
+    with session_scope(app_database) as session:
+        assert session.scalars(select(FeedbackRow)).all() == []
+        flag = session.scalars(select(SafetyFlagRow)).one()
+    assert flag.conversation_id == "erased"

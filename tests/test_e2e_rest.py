@@ -1,0 +1,100 @@
+"""End to end: both real servers, the trained model, talking over Rasa's REST channel."""
+
+from __future__ import annotations
+
+import socket
+import sqlite3
+from collections.abc import Iterator
+
+import pytest
+
+from scripts import servers
+
+pytestmark = pytest.mark.e2e
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory) -> Iterator[servers.Assistant]:
+    workdir = tmp_path_factory.mktemp("assistant")
+    with servers.running(
+        rasa_port=_free_port(), actions_port=_free_port(), workdir=workdir, quiet=True
+    ) as running:
+        yield running
+
+
+def texts(messages):
+    return [m["text"] for m in messages if "text" in m]
+
+
+def signposted(messages):
+    return next(m["custom"]["signpost"] for m in messages if "custom" in m)
+
+
+def test_a_parent_carer_is_signposted_in_one_reply(assistant):
+    reply = assistant.say(
+        "parent-1", "he needs a wet room, we have the OT report but nothing happened"
+    )
+    assert signposted(reply)[0] == "housing_adaptations"
+    first = reply[0]
+    assert first["text"].startswith("These can help:\n1. Housing Adaptations")
+    assert [b["title"] for b in first["buttons"]] == [
+        "More options", "Talk to someone", "Give feedback",
+    ]  # fmt: skip
+    assert texts(reply)[-1].startswith("We keep this chat to help you")
+
+
+def test_after_college(assistant):
+    reply = assistant.say("young-1", "who do I talk to about what happens after college")
+    assert signposted(reply)[0] == "preparation_for_adulthood"
+
+
+def test_a_crisis_gets_emergency_contacts_first(assistant):
+    reply = assistant.say("yp-crisis", "honestly i just want to kms")
+    lines = reply[0]["text"].splitlines()
+    assert lines[1] == "If someone is in danger right now, call 999."
+    assert "0800 1111" in lines[2] and "116 123" in lines[3]
+
+
+def test_odd_input_gets_a_plain_answer(assistant):
+    for message in ("\U0001f62d\U0001f62d", "x" * 5000, "hello"):
+        reply = assistant.say("odd-1", message)
+        assert texts(reply), message
+
+
+def _rows(db, query, *args):
+    with sqlite3.connect(db) as connection:
+        return connection.execute(query, args).fetchall()
+
+
+def test_feedback_then_delete_my_data(assistant):
+    app_db, tracker_db = assistant.workdir / "app.db", assistant.workdir / "tracker.db"
+    sender = "parent-feedback"
+    assistant.say(sender, "who can help with school transport")
+    assistant.say(sender, "/give_feedback")
+    assistant.say(sender, "SEND Travel Assistance")
+    assistant.say(sender, "two")
+    assistant.say(sender, "the taxi is late every morning")
+    done = assistant.say(sender, "yes")
+    assert texts(done) == [
+        "Thank you. Your feedback helps services get better. We will reply on this chat."
+    ]
+    assert _rows(app_db, "select service_key, rating, consent, conversation_id from feedback") == [
+        ("travel_assistance", 2, 1, sender)
+    ]
+    assert _rows(tracker_db, "select count(*) from events where sender_id = ?", sender)[0][0] > 0
+
+    confirm = assistant.say(sender, "please delete my data")
+    assert texts(confirm)[0].startswith("Do you want me to delete our chat")
+    gone = assistant.say(sender, "yes")
+    assert texts(gone)[0].splitlines()[:2] == [
+        "Done. I have deleted our chat history.",
+        "I also removed your details from: feedback you asked us to reply to.",
+    ]
+    assert _rows(app_db, "select count(*) from feedback") == [(0,)]
+    assert _rows(tracker_db, "select count(*) from events where sender_id = ?", sender) == [(0,)]
