@@ -69,6 +69,18 @@ def cmd_directory_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_privacy_retention(args: argparse.Namespace) -> int:
+    from bot.retention import run_retention
+
+    settings = load_settings()
+    days = args.days if args.days is not None else settings.retention_days
+    report = run_retention(_engine(), make_engine(settings.tracker_database_url), days)
+    print(f"Retention: removed what was older than {days} days.")
+    for kind, count in report.items():
+        print(f"  {kind}: {count}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     groups = parser.add_subparsers(dest="group", required=True)
@@ -91,6 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--age", type=int)
     search.add_argument("--area")
     search.set_defaults(func=cmd_directory_search)
+
+    privacy = groups.add_parser("privacy", help="retention and erasure").add_subparsers(
+        dest="cmd", required=True
+    )
+    retention = privacy.add_parser("retention", help="remove data older than RETENTION_DAYS")
+    retention.add_argument("--days", type=int, help="override RETENTION_DAYS")
+    retention.set_defaults(func=cmd_privacy_retention)
     return parser
 
 

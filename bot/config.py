@@ -40,6 +40,7 @@ class Settings:
     """Every setting the assistant reads. Build with :func:`load_settings`."""
 
     database_url: str
+    tracker_database_url: str
     directory_file: Path
     public_url: str
     rasa_port: int
@@ -65,6 +66,9 @@ def load_settings(environ_file: Path | None = None) -> Settings:
     rasa_port = int(_env("RASA_PORT", "5005", dotenv))
     return Settings(
         database_url=_env("DATABASE_URL", f"sqlite:///{var_dir / 'app.db'}", dotenv),
+        tracker_database_url=_env(
+            "TRACKER_DATABASE_URL", f"sqlite:///{var_dir / 'tracker.db'}", dotenv
+        ),
         directory_file=Path(
             _env("DIRECTORY_FILE", str(PROJECT_ROOT / "data/directory/telford_wrekin.yml"), dotenv)
         ),

@@ -1,0 +1,58 @@
+"""The retention job removes only what is past its age, in both stores."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, insert, select
+
+from bot.db import make_engine, session_scope
+from bot.feedback.store import FeedbackRow, NewFeedback, record_feedback
+from bot.retention import run_retention
+from bot.safety_log import SafetyFlagRow, flag_conversation
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
+
+
+def _tracker(tmp_path):
+    tracker = make_engine(f"sqlite:///{tmp_path / 'tracker.db'}")
+    events = Table(
+        "events", MetaData(),
+        Column("id", Integer, primary_key=True), Column("sender_id", String),
+        Column("timestamp", Float),
+    )  # fmt: skip
+    events.create(tracker)
+    with tracker.begin() as connection:
+        for sender, age_days in (("old", 200), ("old", 181), ("new", 10), ("new", 0)):
+            stamp = (NOW - timedelta(days=age_days)).timestamp()
+            connection.execute(insert(events).values(sender_id=sender, timestamp=stamp))
+    return tracker, events
+
+
+def test_retention_removes_only_what_is_too_old(engine, tmp_path):
+    tracker, events = _tracker(tmp_path)
+    for conversation, turn in (("sms-old", "1"), ("sms-new", "2")):
+        record_feedback(
+            engine,
+            NewFeedback("sms", conversation, turn, "general", 3, "ok", (), consent=True),
+        )
+    flag_conversation(engine, "sms-old", "sms", ("abuse or violence",))
+    with session_scope(engine) as session:
+        for row in session.scalars(select(FeedbackRow)):
+            if row.conversation_id == "sms-old":
+                row.created_at = NOW - timedelta(days=200)
+        session.scalars(select(SafetyFlagRow)).one().created_at = NOW - timedelta(days=200)
+
+    report = run_retention(engine, tracker, days=180, now=NOW)
+
+    assert report == {
+        "conversation events deleted": 2,
+        "feedback made anonymous": 1,
+        "safety flags unlinked": 1,
+    }
+    with tracker.connect() as connection:
+        assert [r.sender_id for r in connection.execute(select(events))] == ["new", "new"]
+    with session_scope(engine) as session:
+        ids = sorted((r.conversation_id or "") for r in session.scalars(select(FeedbackRow)))
+        assert ids == ["", "sms-new"]
+        assert session.scalars(select(SafetyFlagRow)).one().conversation_id == "erased"
