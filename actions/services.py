@@ -9,7 +9,7 @@ from functools import lru_cache
 from sqlalchemy.engine import Engine
 
 from bot.config import Settings, load_settings
-from bot.db import make_engine, upgrade
+from bot.db import shared_engine
 from bot.directory import Catalog
 from bot.directory.store import load_directory
 
@@ -26,9 +26,7 @@ def settings() -> Settings:
 @lru_cache(maxsize=1)
 def engine() -> Engine:
     """The application database, migrated to the latest schema on first use."""
-    db = make_engine(settings().database_url)
-    upgrade(db)
-    return db
+    return shared_engine(settings().database_url)
 
 
 def catalog() -> Catalog:

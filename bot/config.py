@@ -15,6 +15,9 @@ log = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEV_PSEUDONYM_KEY = "development-only-key-change-me"
+# With no TWILIO_AUTH_TOKEN, webhooks are still signed and checked, with this local token:
+# `python scripts/sms_try.py` signs with it, so the channel can be tried with no account.
+DEV_TWILIO_AUTH_TOKEN = "local-development-token"  # noqa: S105 (public, local only)
 
 
 def _read_dotenv(path: Path) -> dict[str, str]:
@@ -49,11 +52,22 @@ class Settings:
     twilio_account_sid: str = ""
     twilio_auth_token: str = ""
     twilio_from_number: str = ""
+    twilio_api_base_url: str = ""
+    sms_reply_within: float = 3.0
     telegram_bot_token: str = ""
     telegram_webhook_secret: str = ""
     telegram_api_base_url: str = "https://api.telegram.org/bot"
     audio_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "var" / "audio")
     retention_days: int = 180
+
+    @property
+    def twilio_signing_token(self) -> str:
+        """The token Twilio signs webhooks with (the local one when none is set)."""
+        return self.twilio_auth_token or DEV_TWILIO_AUTH_TOKEN
+
+    @property
+    def twilio_configured(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token and self.twilio_from_number)
 
 
 def load_settings(environ_file: Path | None = None) -> Settings:
@@ -79,6 +93,8 @@ def load_settings(environ_file: Path | None = None) -> Settings:
         twilio_account_sid=_env("TWILIO_ACCOUNT_SID", "", dotenv),
         twilio_auth_token=_env("TWILIO_AUTH_TOKEN", "", dotenv),
         twilio_from_number=_env("TWILIO_FROM_NUMBER", "", dotenv),
+        twilio_api_base_url=_env("TWILIO_API_BASE_URL", "", dotenv),
+        sms_reply_within=float(_env("SMS_REPLY_WITHIN", "3.0", dotenv)),
         telegram_bot_token=_env("TELEGRAM_BOT_TOKEN", "", dotenv),
         telegram_webhook_secret=_env("TELEGRAM_WEBHOOK_SECRET", "", dotenv),
         telegram_api_base_url=_env("TELEGRAM_API_BASE_URL", "https://api.telegram.org/bot", dotenv),

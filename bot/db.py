@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
@@ -62,3 +63,11 @@ def upgrade(engine: Engine) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+@lru_cache(maxsize=4)
+def shared_engine(url: str) -> Engine:
+    """One migrated engine per URL for a whole process (servers, workers)."""
+    engine = make_engine(url)
+    upgrade(engine)
+    return engine

@@ -17,7 +17,8 @@ POSTGRES_URL = os.environ.get(
 )
 EXPECTED_TABLES = {
     "alembic_version", "needs", "entries", "entry_needs", "safety_flags", "feedback",
-    "you_said_we_did", "you_said_we_did_notices",
+    "you_said_we_did", "you_said_we_did_notices", "contacts", "inbound_messages", "opt_outs",
+    "outbox",
 }  # fmt: skip
 
 
@@ -29,7 +30,7 @@ def test_upgrade_twice_is_harmless(engine):
     upgrade(engine)
     with engine.connect() as connection:
         version = connection.execute(text("select version_num from alembic_version")).scalar()
-    assert version == "0003"
+    assert version == "0004"
 
 
 def test_directory_round_trip(engine, sample_directory):

@@ -2,10 +2,11 @@
 
 from alembic import context
 
-from bot import safety_log  # noqa: F401  (registers the tables)
+from bot import contacts, safety_log  # noqa: F401  (registers the tables)
 from bot.db import Base
 from bot.directory import models  # noqa: F401
 from bot.feedback import store as feedback_store  # noqa: F401
+from bot.notify import outbox  # noqa: F401
 
 connection = context.config.attributes.get("connection")
 context.configure(

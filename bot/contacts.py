@@ -1,0 +1,162 @@
+"""People who reach us on a channel: the one place a raw phone number or chat id is kept,
+their opt-outs, and the log of inbound messages used to de-duplicate and slow floods.
+
+Everything else refers to a person by their pseudonym (``sms-3f2a...``, see
+:func:`bot.privacy.pseudonymise`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    delete,
+    func,
+    select,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.db import Base, session_scope
+from bot.privacy import register_eraser
+
+FLOOD_LIMIT_PER_MINUTE = 20
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class ContactRow(Base):
+    """The raw address for a pseudonymous sender, kept only to reply and send updates."""
+
+    __tablename__ = "contacts"
+    sender = Column(String(128), primary_key=True)
+    channel = Column(String(32), nullable=False)
+    address = Column(String(128), nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    last_seen_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    last_menu = Column(JSON)
+
+
+class InboundRow(Base):
+    """A message as it arrived, stored before anything else happens."""
+
+    __tablename__ = "inbound_messages"
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id", name="uq_inbound_channel_external_id"),
+    )
+    id = Column(Integer, primary_key=True)
+    channel = Column(String(32), nullable=False)
+    external_id = Column(String(128), nullable=False)
+    sender = Column(String(128), nullable=False)
+    text = Column(Text, nullable=False)
+    received_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    status = Column(String(16), nullable=False, default="received")
+
+
+class OptOutRow(Base):
+    """Someone who said STOP (or blocked the bot): never message them until they return."""
+
+    __tablename__ = "opt_outs"
+    sender = Column(String(128), primary_key=True)
+    channel = Column(String(32), nullable=False)
+    opted_out_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    reason = Column(String(64), nullable=False)
+
+
+def remember_contact(engine: Engine, channel: str, sender: str, address: str) -> None:
+    """Keep (or refresh) the raw address for ``sender``."""
+    with session_scope(engine) as session:
+        row = session.get(ContactRow, sender)
+        if row is None:
+            session.add(ContactRow(sender=sender, channel=channel, address=address))
+        else:
+            row.address, row.last_seen_at = address, utcnow()
+
+
+def contact_address(engine: Engine, sender: str) -> str | None:
+    with session_scope(engine) as session:
+        row = session.get(ContactRow, sender)
+        return str(row.address) if row else None
+
+
+def save_menu(engine: Engine, sender: str, buttons: list[dict[str, Any]] | None) -> None:
+    """Remember the numbered menu last shown, so a reply of "1" picks its first option."""
+    with session_scope(engine) as session:
+        row = session.get(ContactRow, sender)
+        if row is not None:
+            row.last_menu = buttons or None
+
+
+def last_menu(engine: Engine, sender: str) -> list[dict[str, Any]]:
+    with session_scope(engine) as session:
+        row = session.get(ContactRow, sender)
+        return list(row.last_menu or []) if row else []
+
+
+def record_inbound(engine: Engine, channel: str, external_id: str, sender: str, text: str) -> bool:
+    """Store an inbound message; False when this delivery was seen before (a retry)."""
+    try:
+        with session_scope(engine) as session:
+            session.add(
+                InboundRow(channel=channel, external_id=external_id, sender=sender, text=text)
+            )
+        return True
+    except IntegrityError:
+        return False
+
+
+def set_inbound_status(engine: Engine, channel: str, external_id: str, status: str) -> None:
+    with session_scope(engine) as session:
+        row = session.scalars(
+            select(InboundRow).where(
+                InboundRow.channel == channel, InboundRow.external_id == external_id
+            )
+        ).one_or_none()
+        if row is not None:
+            row.status = status
+
+
+def recent_count(engine: Engine, sender: str, seconds: int = 60) -> int:
+    """How many messages ``sender`` sent in the last ``seconds``."""
+    since = utcnow() - timedelta(seconds=seconds)
+    with session_scope(engine) as session:
+        query = select(func.count(InboundRow.id)).where(
+            InboundRow.sender == sender, InboundRow.received_at >= since
+        )
+        return int(session.scalar(query) or 0)
+
+
+def opt_out(engine: Engine, channel: str, sender: str, reason: str) -> None:
+    with session_scope(engine) as session:
+        if session.get(OptOutRow, sender) is None:
+            session.add(OptOutRow(sender=sender, channel=channel, reason=reason))
+
+
+def opt_in(engine: Engine, sender: str) -> bool:
+    """Remove an opt-out; True if there was one."""
+    with session_scope(engine) as session:
+        result = session.execute(delete(OptOutRow).where(OptOutRow.sender == sender))
+        return bool(result.rowcount)
+
+
+def is_opted_out(engine: Engine, sender: str) -> bool:
+    with session_scope(engine) as session:
+        return session.get(OptOutRow, sender) is not None
+
+
+@register_eraser("your phone number or chat id")
+def _erase_contact(session: Session, sender: str) -> int:
+    inbound = session.execute(delete(InboundRow).where(InboundRow.sender == sender))
+    contact = session.execute(delete(ContactRow).where(ContactRow.sender == sender))
+    return int(contact.rowcount or 0) + int(inbound.rowcount or 0)

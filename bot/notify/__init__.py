@@ -1,0 +1,1 @@
+"""Outbound messages: one persisted outbox, and one small sender class per method."""

@@ -1,0 +1,62 @@
+"""One small sender class per delivery method (the outbox calls ``send``)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bot.notify.outbox import PermanentFailure, TemporaryFailure
+
+log = logging.getLogger(__name__)
+
+
+class LogSender:
+    """The do-nothing sender for local runs: logs that a message would go, sends nothing."""
+
+    def __init__(self, channel: str) -> None:
+        self.channel = channel
+
+    async def send(self, address: str, body: str) -> str:
+        log.info("%s (local, not sent): %d characters", self.channel, len(body))
+        return "local"
+
+
+class TwilioSmsSender:
+    """Sends SMS through the Twilio REST API (``base_url`` points at a fake in tests)."""
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        from_number: str,
+        status_callback: str | None = None,
+        base_url: str = "",
+    ) -> None:
+        from twilio.rest import Client
+
+        self.client = Client(account_sid, auth_token)
+        if base_url:
+            self.client.api.base_url = base_url.rstrip("/")
+        self.from_number = from_number
+        self.status_callback = status_callback
+
+    def _create(self, address: str, body: str) -> str:
+        from twilio.base.exceptions import TwilioRestException
+
+        try:
+            message = self.client.messages.create(
+                to=address,
+                from_=self.from_number,
+                body=body,
+                status_callback=self.status_callback,
+            )
+        except TwilioRestException as exc:
+            if exc.status == 429 or exc.status >= 500:
+                raise TemporaryFailure(f"Twilio {exc.status}: {exc.msg}") from exc
+            raise PermanentFailure(f"Twilio {exc.status} ({exc.code}): {exc.msg}") from exc
+        except OSError as exc:  # connection refused, timeouts
+            raise TemporaryFailure(f"Twilio unreachable: {exc}") from exc
+        return str(message.sid)
+
+    async def send(self, address: str, body: str) -> str:
+        return await asyncio.to_thread(self._create, address, body)
