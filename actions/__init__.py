@@ -1,10 +1,12 @@
 """Rasa SDK actions: thin adapters that turn tracker values into calls on bot/."""
 
+from actions.cases import ActionCaseStatus, ActionCreateCase, ActionRaiseIssue
 from actions.conversation import ActionGreet, ActionTopicMenu
 from actions.feedback import (
     ActionAskFeedbackService,
     ActionCancelFeedback,
     ActionSubmitFeedback,
+    ActionWhatChanged,
     ValidateFeedbackForm,
 )
 from actions.privacy import ActionConfirmDelete, ActionDeleteMyData
@@ -12,6 +14,9 @@ from actions.safety import ActionCrisis
 from actions.signpost import ActionMoreOptions, ActionSignpost, ActionTalkToSomeone
 
 __all__ = [
+    "ActionCaseStatus",
+    "ActionCreateCase",
+    "ActionRaiseIssue",
     "ActionAskFeedbackService",
     "ActionCancelFeedback",
     "ActionConfirmDelete",
@@ -23,5 +28,6 @@ __all__ = [
     "ActionSubmitFeedback",
     "ActionTalkToSomeone",
     "ActionTopicMenu",
+    "ActionWhatChanged",
     "ValidateFeedbackForm",
 ]

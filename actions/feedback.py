@@ -15,6 +15,7 @@ from bot.directory.search import MIN_SCORE
 from bot.feedback.parse import parse_rating, parse_yes_no
 from bot.feedback.store import GENERAL, NewFeedback, record_feedback
 from bot.feedback.themes import load_themes, tag_themes
+from bot.feedback.you_said import latest_text
 from bot.text import normalise
 
 log = logging.getLogger(__name__)
@@ -153,3 +154,15 @@ class ActionCancelFeedback(Action):
         """Leave the form at once and keep nothing."""
         dispatcher.utter_message(text="OK, I have stopped. I have not kept any of that.")
         return [ActiveLoop(None), *_clear_form()]
+
+
+class ActionWhatChanged(Action):
+    def name(self) -> str:
+        return "action_what_changed"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """The latest "You said, we did" items, in easy-read."""
+        dispatcher.utter_message(text=latest_text(services.engine()))
+        return []

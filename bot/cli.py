@@ -81,6 +81,114 @@ def cmd_privacy_retention(args: argparse.Namespace) -> int:
     return 0
 
 
+def _routing():  # type: ignore[no-untyped-def]
+    from bot.routing.rules import load_routing
+
+    return load_routing()
+
+
+def cmd_cases_list(args: argparse.Namespace) -> int:
+    from bot.routing.cases import list_cases
+
+    cases = list_cases(_engine(), status=args.status)
+    for case in cases:
+        print(
+            f"{case.reference}  {case.status:12} {case.urgency:7} {case.service_key:26} "
+            f"{case.created_at:%Y-%m-%d %H:%M}  {case.summary[:50]}"
+        )
+    print(f"{len(cases)} case(s).")
+    return 0
+
+
+def cmd_cases_show(args: argparse.Namespace) -> int:
+    from bot.routing.cases import get_case, history
+
+    engine = _engine()
+    case = get_case(engine, args.reference)
+    print(f"{case.reference}: {case.status}, {case.urgency}, for {case.service_key}")
+    print(f"Channel: {case.channel}. Due: {case.due_at:%Y-%m-%d %H:%M}.")
+    print(f"What the family said: {case.summary}")
+    for event in history(engine, args.reference):
+        note = f" - {event.note}" if event.note else ""
+        print(f"  {event.at:%Y-%m-%d %H:%M} {event.status} by {event.by}{note}")
+    return 0
+
+
+def _staff_change(status: str):  # type: ignore[no-untyped-def]
+    def command(args: argparse.Namespace) -> int:
+        from bot.routing.cases import CaseNotFound, InvalidTransition, staff_update
+
+        try:
+            case = staff_update(_engine(), args.reference, status, by=args.by, message=args.message)
+        except (CaseNotFound, InvalidTransition) as exc:
+            print(exc, file=sys.stderr)
+            return 2
+        print(f"{case.reference} is now {case.status}. The family will be told if they can be.")
+        return 0
+
+    return command
+
+
+def cmd_cases_escalate(_args: argparse.Namespace) -> int:
+    from bot.routing.cases import escalate_overdue
+
+    escalated = escalate_overdue(_engine(), _routing())
+    print(f"Escalated {len(escalated)} case(s): {', '.join(c.reference for c in escalated)}")
+    return 0
+
+
+def cmd_outbox_deliver(_args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot.notify.outbox import deliver_due
+    from bot.notify.registry import build_senders
+
+    report = asyncio.run(deliver_due(_engine(), build_senders(load_settings())))
+    print(
+        f"Sent {report.sent}, retrying {report.retrying}, dead {report.dead}, "
+        f"suppressed {report.suppressed}."
+    )
+    return 0
+
+
+def cmd_feedback_publish(args: argparse.Namespace) -> int:
+    from bot.feedback.you_said import publish_and_notify
+
+    if not args.service and not args.theme:
+        print("Say which feedback this answers: --service KEY and/or --theme THEME.")
+        return 2
+    item_id, told, unreachable = publish_and_notify(
+        _engine(), args.you_said, args.we_did, args.service, args.theme
+    )
+    print(
+        f"Published item {item_id}. {told} family(ies) will be told on their channel; "
+        f"{unreachable} will see it when they ask what has changed."
+    )
+    return 0
+
+
+def cmd_feedback_report(args: argparse.Namespace) -> int:
+    from datetime import datetime, timezone
+
+    from bot.feedback.report import bar_chart_svg, count, summary, to_csv
+    from bot.feedback.store import feedback_between
+
+    start = datetime.fromisoformat(args.start).replace(tzinfo=timezone.utc)
+    end = datetime.fromisoformat(args.end).replace(tzinfo=timezone.utc)
+    counts = count(feedback_between(_engine(), start, end))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    period = f"from {args.start} to {args.end}"
+    (out / "feedback.csv").write_text(to_csv(counts), encoding="utf-8")
+    (out / "summary.txt").write_text(summary(counts, period) + "\n", encoding="utf-8")
+    (out / "themes.svg").write_text(
+        bar_chart_svg(counts.by_theme, f"Feedback themes {period}"), encoding="utf-8"
+    )
+    print(summary(counts, period))
+    print(f"Wrote {out / 'feedback.csv'}, {out / 'summary.txt'} and {out / 'themes.svg'}.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     groups = parser.add_subparsers(dest="group", required=True)
@@ -110,6 +218,49 @@ def build_parser() -> argparse.ArgumentParser:
     retention = privacy.add_parser("retention", help="remove data older than RETENTION_DAYS")
     retention.add_argument("--days", type=int, help="override RETENTION_DAYS")
     retention.set_defaults(func=cmd_privacy_retention)
+
+    cases = groups.add_parser("cases", help="cases raised by families").add_subparsers(
+        dest="cmd", required=True
+    )
+    listing = cases.add_parser("list", help="list cases")
+    listing.add_argument("--status")
+    listing.set_defaults(func=cmd_cases_list)
+    show = cases.add_parser("show", help="a case and its history")
+    show.add_argument("reference")
+    show.set_defaults(func=cmd_cases_show)
+    for name, status, text in (
+        ("ack", "acknowledged", "acknowledge a case"),
+        ("progress", "in_progress", "mark a case in progress"),
+        ("close", "closed", "close a case"),
+    ):
+        change = cases.add_parser(name, help=text)
+        change.add_argument("reference")
+        change.add_argument("--message", help="a reply sent to the family on their channel")
+        change.add_argument("--by", default="staff", help="who made the change")
+        change.set_defaults(func=_staff_change(status))
+    cases.add_parser("escalate", help="escalate cases not acknowledged in time").set_defaults(
+        func=cmd_cases_escalate
+    )
+    feedback = groups.add_parser("feedback", help="feedback reports and You said, we did")
+    feedback_cmds = feedback.add_subparsers(dest="cmd", required=True)
+    publish = feedback_cmds.add_parser("publish", help='publish a "You said, we did" item')
+    publish.add_argument("--you-said", required=True)
+    publish.add_argument("--we-did", required=True)
+    publish.add_argument("--service", help="directory key the feedback was about")
+    publish.add_argument("--theme", help="theme key, e.g. transport")
+    publish.set_defaults(func=cmd_feedback_publish)
+    report = feedback_cmds.add_parser("report", help="counts as CSV, a summary and a chart")
+    report.add_argument("--from", dest="start", required=True, help="YYYY-MM-DD")
+    report.add_argument("--to", dest="end", required=True, help="YYYY-MM-DD (not included)")
+    report.add_argument("--out", default="var/reports")
+    report.set_defaults(func=cmd_feedback_report)
+
+    outbox = groups.add_parser("outbox", help="outbound messages").add_subparsers(
+        dest="cmd", required=True
+    )
+    outbox.add_parser("deliver", help="send what is due, once").set_defaults(
+        func=cmd_outbox_deliver
+    )
     return parser
 
 

@@ -49,6 +49,7 @@ def erase_person(engine: Engine, conversation_id: str) -> dict[str, int]:
     """Remove every personal record of ``conversation_id``; return counts by kind."""
     import bot.contacts  # noqa: F401  (each registers its eraser)
     import bot.feedback.store  # noqa: F401
+    import bot.routing.cases  # noqa: F401
 
     with session_scope(engine) as session:
         return {name: eraser(session, conversation_id) for name, eraser in ERASERS.items()}

@@ -25,7 +25,7 @@ from bot import contacts, sms
 from bot.config import Settings, load_settings
 from bot.db import shared_engine
 from bot.notify.outbox import Sender, deliver_due, enqueue, record_delivery_status
-from bot.notify.senders import LogSender, TwilioSmsSender
+from bot.notify.registry import build_senders
 from bot.privacy import pseudonymise
 from bot.safety import check_message, emergency_text
 from bot.text import clean_input
@@ -69,18 +69,10 @@ class SmsInput(InputChannel):
         self.settings = settings
         self.validator = RequestValidator(settings.twilio_signing_token)
         self.tasks: set[asyncio.Task[Any]] = set()
-        self.sender: Sender
-        if settings.twilio_configured:
-            self.sender = TwilioSmsSender(
-                settings.twilio_account_sid,
-                settings.twilio_auth_token,
-                settings.twilio_from_number,
-                status_callback=f"{settings.public_url}/webhooks/sms/status",
-                base_url=settings.twilio_api_base_url,
-            )
-        else:
+        # This server's outbox worker delivers SMS, email, webhook and log messages.
+        self.senders: dict[str, Sender] = build_senders(settings)
+        if not settings.twilio_configured:
             log.warning("Twilio is not configured: SMS sent later are logged, not delivered")
-            self.sender = LogSender(CHANNEL)
 
     @property
     def engine(self):  # type: ignore[no-untyped-def]
@@ -125,10 +117,10 @@ class SmsInput(InputChannel):
         return sms_webhook
 
     async def deliver_forever(self) -> None:
-        """Deliver queued SMS every couple of seconds, for as long as the server runs."""
+        """Deliver queued messages every couple of seconds, for as long as the server runs."""
         while True:
             try:
-                await deliver_due(self.engine, {CHANNEL: self.sender})
+                await deliver_due(self.engine, self.senders)
             except Exception:
                 log.exception("sms outbox: delivery round failed; will try again")
             await asyncio.sleep(OUTBOX_POLL_SECONDS)

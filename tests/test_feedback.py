@@ -59,9 +59,11 @@ def test_theme_tagging_meets_its_target_on_the_held_out_set():
     assert precision >= 0.85 and recall >= 0.85, (precision, recall)
 
 
-def _feedback(conversation="sms-abc", turn="m1", consent=False, service="travel_assistance"):
+def _feedback(
+    conversation="sms-abc", turn="m1", consent=False, service="travel_assistance", channel="sms"
+):
     return NewFeedback(
-        channel="sms",
+        channel=channel,
         conversation_id=conversation,
         turn_id=turn,
         service_key=service,
@@ -107,3 +109,50 @@ def test_you_said_we_did_reaches_only_consenting_related_feedback(engine):
     )
     assert [r.conversation_id for r in related] == ["sms-yes"]
     assert [i.id for i in latest_items(engine)] == [item_id]
+
+
+def test_publish_tells_only_consenting_families_on_channels_that_can_carry_it(engine):
+    from bot.feedback.you_said import latest_text, notice_text, publish_and_notify
+    from bot.notify.outbox import messages_for
+
+    record_feedback(engine, _feedback("sms-yes", "m1", consent=True))
+    record_feedback(engine, _feedback("rest-yes", "m2", consent=True, channel="rest"))
+    record_feedback(engine, _feedback("sms-no", "m3", consent=False))
+    _, told, unreachable = publish_and_notify(
+        engine, "Taxis were late.", "We changed two routes.", None, "transport"
+    )
+    assert (told, unreachable) == (1, 1)
+    (message,) = messages_for(engine, "sms-yes")
+    assert message.body == notice_text("Taxis were late.", "We changed two routes.")
+    assert messages_for(engine, "sms-no") == [] and messages_for(engine, "rest-yes") == []
+    assert latest_text(engine).splitlines() == [
+        "Here is what changed because of feedback:",
+        "You said: Taxis were late. We did: We changed two routes.",
+    ]
+
+
+def test_report_counts_csv_summary_and_chart(engine):
+    import xml.etree.ElementTree as ET
+    from datetime import datetime, timedelta, timezone
+
+    from bot.feedback.report import bar_chart_svg, count, summary, to_csv
+    from bot.feedback.store import feedback_between
+
+    record_feedback(engine, _feedback("a", "1"))
+    record_feedback(engine, _feedback("b", "2", service="portage"))
+    now = datetime.now(timezone.utc)
+    counts = count(feedback_between(engine, now - timedelta(days=1), now + timedelta(days=1)))
+    assert counts.total == 2
+    assert to_csv(counts).splitlines() == [
+        "dimension,value,count",
+        "service,portage,1",
+        "service,travel_assistance,1",
+        "theme,transport,2",
+        "rating,2,2",
+        "channel,sms,2",
+    ]
+    assert summary(counts, "this week").splitlines()[0] == (
+        "Feedback this week: 2 pieces. Average rating: 2.0 out of 5."
+    )
+    svg = ET.fromstring(bar_chart_svg(counts.by_theme, "Themes"))  # noqa: S314 (our own SVG)
+    assert len(svg.findall("{http://www.w3.org/2000/svg}rect")) == 1

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
-from sqlalchemy import Column, DateTime, Integer, String, Text, select
+from sqlalchemy import Column, DateTime, Integer, String, Text, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -25,16 +25,12 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
 BASE_DELAY_SECONDS = 30
 MAX_DELAY_SECONDS = 3600
-PENDING, SENT, DEAD, SUPPRESSED = "pending", "sent", "dead", "suppressed"
+PENDING, SENDING, SENT, DEAD, SUPPRESSED = "pending", "sending", "sent", "dead", "suppressed"
+LEASE = timedelta(minutes=5)  # a worker that dies mid-send frees its message after this
 
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite returns naive datetimes; treat them as UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 class OutboxRow(Base):
@@ -118,22 +114,47 @@ async def deliver_due(
     now: datetime | None = None,
     limit: int = 50,
 ) -> DeliveryReport:
-    """Send every pending message that is due; return what happened."""
+    """Send every due message on the channels in ``senders``; return what happened.
+
+    Each message is claimed before sending, so several workers (one per server) can run
+    side by side without sending anything twice.
+    """
     moment = now or utcnow()
     with session_scope(engine) as session:
         due = list(
             session.scalars(
                 select(OutboxRow)
-                .where(OutboxRow.status == PENDING, OutboxRow.next_attempt_at <= moment)
+                .where(
+                    OutboxRow.status.in_((PENDING, SENDING)),
+                    OutboxRow.next_attempt_at <= moment,
+                    OutboxRow.channel.in_(list(senders)),
+                )
                 .order_by(OutboxRow.id)
                 .limit(limit)
             )
         )
     counts = {SENT: 0, "retrying": 0, DEAD: 0, SUPPRESSED: 0}
     for row in due:
+        if not _claim(engine, row, moment):
+            continue
         outcome = await _deliver_one(engine, row, senders, moment)
         counts[outcome] += 1
     return DeliveryReport(counts[SENT], counts["retrying"], counts[DEAD], counts[SUPPRESSED])
+
+
+def _claim(engine: Engine, row: OutboxRow, moment: datetime) -> bool:
+    """Take a message for this worker; False if another worker took it first."""
+    with session_scope(engine) as session:
+        result = session.execute(
+            update(OutboxRow)
+            .where(
+                OutboxRow.id == row.id,
+                OutboxRow.status == row.status,
+                OutboxRow.next_attempt_at == row.next_attempt_at,
+            )
+            .values(status=SENDING, next_attempt_at=moment + LEASE)
+        )
+        return bool(result.rowcount)
 
 
 async def _deliver_one(

@@ -1,0 +1,131 @@
+"""Issues: confirm what will be sent and to whom, create the case, answer status questions."""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import services
+from bot.routing.cases import case_for_sender, create_case, status_text
+from bot.routing.references import find_reference
+from bot.routing.rules import Decision, Routing, load_routing
+
+log = logging.getLogger(__name__)
+CHANNELS_THAT_UPDATE = {"sms": "by text", "telegram": "on Telegram"}
+
+
+@lru_cache(maxsize=1)
+def routing() -> Routing:
+    return load_routing()
+
+
+def _quote(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+
+
+class ActionRaiseIssue(Action):
+    def name(self) -> str:
+        return "action_raise_issue"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Say in one message what will be sent, to whom, and what happens next; ask once."""
+        text = tracker.latest_message.get("text") or ""
+        decision = routing().decide(text, services.catalog())
+        entry = services.catalog().directory.entry(decision.service)
+        name = entry.name if entry else "the Local Offer team"
+        days = max(1, round(routing().route_for(decision.service).target_hours / 24))
+        channel = tracker.get_latest_input_channel() or ""
+        updates = CHANNELS_THAT_UPDATE.get(channel, "when you ask me")
+        dispatcher.utter_message(
+            text=(
+                f'I can send this to {name}: "{_quote(text)}"\n'
+                f"They aim to reply within {days} working day{'s' if days > 1 else ''}. "
+                f"You will get a case reference. I will update you {updates}.\n"
+                "Shall I send it? I will keep your details only for this."
+            ),
+            buttons=[
+                {"title": "Yes, send it", "payload": "/affirm"},
+                {"title": "No, don't send", "payload": "/deny"},
+            ],
+        )
+        return [
+            SlotSet("pending_issue", text),
+            SlotSet("pending_service", decision.service),
+            SlotSet("pending_category", f"{decision.category}|{decision.urgency}"),
+        ]
+
+
+class ActionCreateCase(Action):
+    def name(self) -> str:
+        return "action_create_case"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Create the case once, send it to the service, and give the family its reference."""
+        text = tracker.get_slot("pending_issue")
+        service = tracker.get_slot("pending_service")
+        category, _, urgency = (tracker.get_slot("pending_category") or "general|normal").partition(
+            "|"
+        )
+        clear = [SlotSet(s, None) for s in ("pending_issue", "pending_service", "pending_category")]
+        if not text or not service:
+            dispatcher.utter_message(text="Sorry, I lost what you told me. Please tell me again.")
+            return clear
+        try:
+            case = create_case(
+                services.engine(),
+                routing(),
+                Decision(service, category, urgency or "normal", "confirmed"),
+                text,
+                channel=tracker.get_latest_input_channel() or "unknown",
+                sender=tracker.sender_id,
+                consent=True,
+                turn_id=str(tracker.latest_message.get("message_id") or len(tracker.events)),
+            )
+        except Exception:
+            log.exception("a case could not be created: the database is unavailable")
+            dispatcher.utter_message(
+                text="Sorry, I could not send that just now. Nothing was lost. "
+                "Please try again in a few minutes."
+            )
+            return clear
+        spaced = " ".join(case.reference.replace("-", " "))
+        dispatcher.utter_message(
+            text=f"Sent. Your case reference is {case.reference}.\n"
+            f"Say it like this: {spaced}.\n"
+            f'Ask me "what is happening with {case.reference}" at any time.'
+        )
+        return clear
+
+
+class ActionCaseStatus(Action):
+    def name(self) -> str:
+        return "action_case_status"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Tell the person who raised a case where it is; nobody else."""
+        reference = find_reference(tracker.latest_message.get("text") or "")
+        if reference is None:
+            dispatcher.utter_message(
+                text="Please tell me your case reference. It looks like TW-7K3QXZ."
+            )
+            return []
+        case = case_for_sender(services.engine(), reference, tracker.sender_id)
+        if case is None:
+            dispatcher.utter_message(
+                text=f"I can't find case {reference} for you. "
+                "Please check the reference, or ask to talk to someone."
+            )
+            return []
+        dispatcher.utter_message(text=status_text(case))
+        return []

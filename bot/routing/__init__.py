@@ -1,0 +1,1 @@
+"""Issues become cases: routing rules, references, status history, notifications."""

@@ -1,0 +1,319 @@
+"""Cases: create with a reference, move through statuses, tell the service and the family.
+
+Status history: new -> sent -> acknowledged -> in_progress -> closed (closing is allowed
+from any open status). Every change is a row in ``case_events``; illegal moves are refused
+with a clear error. Messages to services and families go through the outbox.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from bot.db import Base, session_scope
+from bot.notify.outbox import enqueue
+from bot.privacy import ERASED, register_eraser
+from bot.routing.references import reference_for
+from bot.routing.rules import Decision, Routing
+
+NEW, SENT, ACKNOWLEDGED, IN_PROGRESS, CLOSED = (
+    "new", "sent", "acknowledged", "in_progress", "closed",
+)  # fmt: skip
+ALLOWED = {
+    NEW: {SENT, CLOSED},
+    SENT: {ACKNOWLEDGED, IN_PROGRESS, CLOSED},
+    ACKNOWLEDGED: {IN_PROGRESS, CLOSED},
+    IN_PROGRESS: {CLOSED},
+    CLOSED: set(),
+}
+STATUS_WORDS = {
+    NEW: "has been received",
+    SENT: "has been sent to the team. They have not picked it up yet",
+    ACKNOWLEDGED: "has been picked up by the team",
+    IN_PROGRESS: "is being worked on",
+    CLOSED: "is closed",
+}
+CONSENT_WORDING = "I will keep your contact details to update you about this."
+PUSH_CHANNELS = ("sms", "telegram")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+class CaseRow(Base):
+    __tablename__ = "cases"
+    id = Column(Integer, primary_key=True)
+    reference = Column(String(16), unique=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    sender = Column(String(128))
+    channel = Column(String(32), nullable=False)
+    service_key = Column(String(64), nullable=False)
+    category = Column(String(64), nullable=False)
+    urgency = Column(String(16), nullable=False)
+    summary = Column(Text, nullable=False)
+    consent = Column(Boolean, nullable=False)
+    consent_wording = Column(Text)
+    status = Column(String(16), nullable=False, default=NEW)
+    due_at = Column(DateTime(timezone=True), nullable=False)
+    escalated_at = Column(DateTime(timezone=True))
+    dedupe_key = Column(String(128), unique=True)
+
+
+class CaseEventRow(Base):
+    __tablename__ = "case_events"
+    id = Column(Integer, primary_key=True)
+    case_id = Column(Integer, ForeignKey("cases.id", ondelete="CASCADE"))
+    at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    status = Column(String(16), nullable=False)
+    note = Column(Text)
+    by = Column(String(64), nullable=False)
+
+
+class InvalidTransition(ValueError):
+    """A status change the case's history does not allow."""
+
+
+class CaseNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class Case:
+    """A case as the family and staff see it."""
+
+    reference: str
+    service_key: str
+    category: str
+    urgency: str
+    status: str
+    summary: str
+    channel: str
+    sender: str | None
+    created_at: datetime
+    due_at: datetime
+
+
+def _case(row: CaseRow) -> Case:
+    return Case(
+        reference=str(row.reference),
+        service_key=str(row.service_key),
+        category=str(row.category),
+        urgency=str(row.urgency),
+        status=str(row.status),
+        summary=str(row.summary),
+        channel=str(row.channel),
+        sender=row.sender,
+        created_at=_aware(row.created_at),
+        due_at=_aware(row.due_at),
+    )
+
+
+def service_message(case: Case) -> str:
+    """What the receiving service is sent (no contact details: staff reply via the case)."""
+    return (
+        f"New case {case.reference} ({case.urgency}) from the SEND Local Offer assistant.\n"
+        f"Category: {case.category}\nChannel: {case.channel}\n"
+        f"What the family said:\n{case.summary}\n\n"
+        f"Please acknowledge: python -m bot cases ack {case.reference}"
+    )
+
+
+def _notify_service(engine: Engine, routing: Routing, case: Case, service_key: str) -> None:
+    route = routing.route_for(service_key)
+    enqueue(
+        engine,
+        route.notify,
+        route.address or service_key,
+        service_message(case),
+        dedupe_key=f"case:{case.reference}:{service_key}",
+    )
+
+
+def tell_family(engine: Engine, case: Case, text: str, key: str) -> bool:
+    """Send ``text`` to the family on the channel they used (if it can carry messages)."""
+    if not case.sender or case.channel not in PUSH_CHANNELS:
+        return False
+    enqueue(engine, case.channel, case.sender, text, dedupe_key=f"family:{case.reference}:{key}")
+    return True
+
+
+def create_case(
+    engine: Engine,
+    routing: Routing,
+    decision: Decision,
+    summary: str,
+    channel: str,
+    sender: str,
+    consent: bool,
+    turn_id: str,
+    now: datetime | None = None,
+) -> Case:
+    """Store a case (once per conversation turn), give it a reference and send it on."""
+    moment = now or utcnow()
+    dedupe = hashlib.sha256(f"{sender}|{turn_id}".encode()).hexdigest()
+    with session_scope(engine) as session:
+        existing = session.scalars(select(CaseRow).where(CaseRow.dedupe_key == dedupe)).first()
+        if existing is not None:
+            return _case(existing)
+        target = routing.route_for(decision.service).target_hours
+        row = CaseRow(
+            created_at=moment,
+            sender=sender if consent else None,
+            channel=channel,
+            service_key=decision.service,
+            category=decision.category,
+            urgency=decision.urgency,
+            summary=summary,
+            consent=consent,
+            consent_wording=CONSENT_WORDING if consent else None,
+            status=NEW,
+            due_at=moment + timedelta(hours=target),
+            dedupe_key=dedupe,
+        )
+        session.add(row)
+        session.flush()
+        row.reference = reference_for(int(row.id))
+        session.add(CaseEventRow(case_id=row.id, at=moment, status=NEW, by="family"))
+        case = _case(row)
+    _notify_service(engine, routing, case, decision.service)
+    return change_status(engine, case.reference, SENT, by="assistant", now=moment)
+
+
+def get_case(engine: Engine, reference: str) -> Case:
+    with session_scope(engine) as session:
+        row = session.scalars(select(CaseRow).where(CaseRow.reference == reference)).first()
+        if row is None:
+            raise CaseNotFound(f"No case {reference}.")
+        return _case(row)
+
+
+def case_for_sender(engine: Engine, reference: str, sender: str) -> Case | None:
+    """The case, only if ``sender`` raised it (nobody else may see its status)."""
+    try:
+        case = get_case(engine, reference)
+    except CaseNotFound:
+        return None
+    return case if case.sender == sender else None
+
+
+def change_status(
+    engine: Engine,
+    reference: str,
+    status: str,
+    by: str,
+    note: str | None = None,
+    now: datetime | None = None,
+) -> Case:
+    """Move a case to ``status``, recording who and why; refuse illegal moves."""
+    with session_scope(engine) as session:
+        row = session.scalars(select(CaseRow).where(CaseRow.reference == reference)).first()
+        if row is None:
+            raise CaseNotFound(f"No case {reference}.")
+        if status not in ALLOWED.get(str(row.status), set()):
+            raise InvalidTransition(
+                f"Case {reference} is '{row.status}' and cannot become '{status}'. "
+                f"Allowed next: {', '.join(sorted(ALLOWED[str(row.status)])) or 'none'}."
+            )
+        row.status = status
+        session.add(
+            CaseEventRow(case_id=row.id, at=now or utcnow(), status=status, note=note, by=by)
+        )
+        return _case(row)
+
+
+def history(engine: Engine, reference: str) -> list[CaseEventRow]:
+    with session_scope(engine) as session:
+        row = session.scalars(select(CaseRow).where(CaseRow.reference == reference)).first()
+        if row is None:
+            raise CaseNotFound(f"No case {reference}.")
+        query = select(CaseEventRow).where(CaseEventRow.case_id == row.id)
+        return list(session.scalars(query.order_by(CaseEventRow.id)))
+
+
+def list_cases(engine: Engine, status: str | None = None) -> list[Case]:
+    with session_scope(engine) as session:
+        query = select(CaseRow).order_by(CaseRow.id)
+        if status:
+            query = query.where(CaseRow.status == status)
+        return [_case(row) for row in session.scalars(query)]
+
+
+def status_text(case: Case) -> str:
+    """The case's status in easy-read words."""
+    return f"Your case {case.reference} {STATUS_WORDS[case.status]}."
+
+
+def staff_update(
+    engine: Engine, reference: str, status: str, by: str, message: str | None = None
+) -> Case:
+    """Staff change a status (and may write to the family); the family is told."""
+    case = change_status(engine, reference, status, by=by, note=message)
+    text = status_text(case) + (f"\n{message}" if message else "")
+    tell_family(engine, case, text, key=f"{status}:{len(history(engine, reference))}")
+    return case
+
+
+def escalate_overdue(engine: Engine, routing: Routing, now: datetime | None = None) -> list[Case]:
+    """Send cases not acknowledged in time to the fallback owner, and tell the family."""
+    moment = now or utcnow()
+    with session_scope(engine) as session:
+        rows = session.scalars(
+            select(CaseRow).where(CaseRow.status == SENT, CaseRow.escalated_at.is_(None))
+        ).all()
+        overdue = [_case(r) for r in rows if _aware(r.due_at) <= moment]
+        for case in overdue:
+            session.execute(
+                update(CaseRow)
+                .where(CaseRow.reference == case.reference)
+                .values(escalated_at=moment)
+            )
+            row_id = session.scalars(
+                select(CaseRow.id).where(CaseRow.reference == case.reference)
+            ).one()
+            session.add(
+                CaseEventRow(
+                    case_id=row_id,
+                    at=moment,
+                    status=SENT,
+                    note=f"escalated to {routing.fallback_owner}: not acknowledged in time",
+                    by="assistant",
+                )
+            )
+    for case in overdue:
+        _notify_service(engine, routing, case, routing.fallback_owner)
+        tell_family(
+            engine,
+            case,
+            f"Your case {case.reference} has not been picked up yet. "
+            "We have passed it to the Local Offer team to chase.",
+            key="escalated",
+        )
+    return overdue
+
+
+@register_eraser("cases you raised (kept without your identity)")
+def _unlink_cases(session: Session, sender: str) -> int:
+    result = session.execute(
+        update(CaseRow).where(CaseRow.sender == sender).values(sender=ERASED, consent=False)
+    )
+    return int(result.rowcount or 0)

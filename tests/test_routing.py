@@ -1,0 +1,199 @@
+"""Routing rules, references, status transitions, escalation, and email to a service."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from bot.contacts import remember_contact
+from bot.notify.outbox import DeliveryReport, deliver_due, messages_for, utcnow
+from bot.notify.senders import SmtpSender
+from bot.routing.cases import (
+    InvalidTransition,
+    case_for_sender,
+    change_status,
+    create_case,
+    escalate_overdue,
+    history,
+    staff_update,
+    status_text,
+)
+from bot.routing.references import ALPHABET, find_reference, reference_for
+from bot.routing.rules import Decision, load_routing
+
+ROUTING = """
+fallback_owner: local_offer
+default_target_hours: 72
+services:
+  travel_assistance: {notify: email, address: travel@example.org, target_hours: 48}
+  local_offer: {notify: email, address: local-offer@example.org, target_hours: 24}
+rules:
+  - category: transport
+    service: travel_assistance
+    phrases: [taxi, school transport, escort]
+  - category: safety
+    service: family_connect
+    urgency: urgent
+    phrases: [not safe]
+"""
+
+
+@pytest.fixture
+def routing(tmp_path: Path):
+    path = tmp_path / "routing.yml"
+    path.write_text(ROUTING)
+    return load_routing(path)
+
+
+def test_references_never_collide_and_avoid_ambiguous_characters():
+    references = [reference_for(case_id) for case_id in range(1, 100_001)]
+    assert len(set(references)) == 100_000
+    assert not set("01OIL") & set(ALPHABET)
+    assert all(r.startswith("TW-") and len(r) == 9 for r in references)
+    assert find_reference("any news on my case tw-7k3qxz please") == "TW-7K3QXZ"
+    assert find_reference("no reference here") is None
+
+
+def test_rules_then_directory_then_fallback(routing, sample_directory):
+    from bot.directory import Catalog
+
+    catalog = Catalog(sample_directory)
+    assert routing.decide("the TAXI was late again") == Decision(
+        "travel_assistance", "transport", "normal", "rule"
+    )
+    assert routing.decide("i do not feel he is not safe at his dads").urgency == "urgent"
+    assert routing.decide("nobody has assessed his speech", catalog).reason == "directory"
+    assert routing.decide("zzzz") == Decision("local_offer", "general", "normal", "fallback")
+
+
+def _case(engine, routing, consent=True, turn="t1", now=None):
+    return create_case(
+        engine,
+        routing,
+        Decision("travel_assistance", "transport", "normal", "rule"),
+        "the taxi keeps turning up late",
+        channel="sms",
+        sender="sms-family",
+        consent=consent,
+        turn_id=turn,
+        now=now,
+    )
+
+
+def test_a_case_is_created_once_sent_and_visible_only_to_its_family(engine, routing):
+    case = _case(engine, routing)
+    again = _case(engine, routing)
+    assert again.reference == case.reference
+    assert case.status == "sent"
+    assert [e.status for e in history(engine, case.reference)] == ["new", "sent"]
+    (email,) = messages_for(engine, "travel@example.org")
+    assert email.channel == "email" and case.reference in email.body
+    assert case_for_sender(engine, case.reference, "sms-family") == case
+    assert case_for_sender(engine, case.reference, "sms-stranger") is None
+    assert status_text(case) == (
+        f"Your case {case.reference} has been sent to the team. They have not picked it up yet."
+    )
+
+
+def test_illegal_status_changes_are_refused_clearly(engine, routing):
+    case = _case(engine, routing)
+    change_status(engine, case.reference, "closed", by="staff")
+    with pytest.raises(InvalidTransition) as refused:
+        change_status(engine, case.reference, "in_progress", by="staff")
+    assert str(refused.value) == (
+        f"Case {case.reference} is 'closed' and cannot become 'in_progress'. Allowed next: none."
+    )
+
+
+def test_staff_updates_reach_the_family_on_their_channel(engine, routing):
+    case = _case(engine, routing)
+    staff_update(engine, case.reference, "acknowledged", by="jo", message="We will call Monday.")
+    (update,) = messages_for(engine, "sms-family")
+    assert update.body == (
+        f"Your case {case.reference} has been picked up by the team.\nWe will call Monday."
+    )
+
+
+def test_unacknowledged_cases_escalate_to_the_fallback_owner(engine, routing):
+    start = utcnow()
+    case = _case(engine, routing, now=start)
+    assert escalate_overdue(engine, routing, now=start + timedelta(hours=47)) == []
+    (escalated,) = escalate_overdue(engine, routing, now=start + timedelta(hours=49))
+    assert escalated.reference == case.reference
+    assert escalate_overdue(engine, routing, now=start + timedelta(hours=50)) == []
+    assert case.reference in messages_for(engine, "local-offer@example.org")[0].body
+    assert "passed it to the Local Offer team" in messages_for(engine, "sms-family")[0].body
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, str]] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        self.messages.append((envelope.rcpt_tos[0], envelope.content.decode()))
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_email_is_delivered_exactly_once_after_the_smtp_server_comes_back(
+    tmp_path, engine, routing
+):
+    port = _free_port()
+    senders = {"email": SmtpSender("127.0.0.1", port, "assistant@example.org", "SEND case")}
+    case = _case(engine, routing)
+    start = utcnow()
+    # The SMTP server is down when the case is created.
+    assert asyncio.run(deliver_due(engine, senders, now=start)) == DeliveryReport(retrying=1)
+
+    # The process restarts: a new engine on the same database file.
+    from bot.db import make_engine
+
+    engine.dispose()
+    restarted = make_engine(str(engine.url))
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        later = start + timedelta(minutes=1)
+        assert asyncio.run(deliver_due(restarted, senders, now=later)) == DeliveryReport(sent=1)
+        assert asyncio.run(deliver_due(restarted, senders, now=later + timedelta(hours=2))) == (
+            DeliveryReport()
+        )
+        deadline = time.monotonic() + 5
+        while not inbox.messages and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        controller.stop()
+    assert len(inbox.messages) == 1
+    recipient, content = inbox.messages[0]
+    assert recipient == "travel@example.org"
+    assert case.reference in content and "the taxi keeps turning up late" in content
+
+
+def test_routing_file_errors_name_the_rule(tmp_path):
+    from bot.routing.rules import RoutingError
+
+    path = tmp_path / "routing.yml"
+    path.write_text("services:\n  x: {notify: pigeon}\nrules:\n  - category: a\n")
+    with pytest.raises(RoutingError) as refused:
+        load_routing(path)
+    assert "services.x: notify must be one of email, webhook, sms, log" in str(refused.value)
+    assert "rule 1: needs a service and at least one phrase" in str(refused.value)
+
+
+def test_family_phone_is_not_in_the_case(engine, routing):
+    remember_contact(engine, "sms", "sms-family", "+447700900123")
+    case = _case(engine, routing)
+    assert "+447700900123" not in messages_for(engine, "travel@example.org")[0].body
+    assert case.sender == "sms-family"
