@@ -14,19 +14,28 @@ export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: help install train db run test lint format typecheck validate unit stories e2e eval bench clean
+.PHONY: help install speech-engine train db run test lint format typecheck validate unit stories e2e eval bench clean
 
 help: ## List the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.10 is needed (Rasa 3.6 supports 3.8-3.10)." >&2; exit 1; }
+	@$(MAKE) --no-print-directory speech-engine
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip<25" wheel "setuptools<71"
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
 install: $(STAMP) ## Create the virtual environment and install everything
+
+speech-engine: ## Install espeak-ng (offline speech) where this machine allows it
+	@if command -v espeak-ng >/dev/null 2>&1; then echo "espeak-ng is installed."; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing espeak-ng for offline speech..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng >/dev/null) \
+		|| echo "Could not install espeak-ng: spoken replies fall back to Twilio <Say> and text."; \
+	else echo "espeak-ng is missing: install it (apt-get install espeak-ng) for offline speech."; fi
 
 $(MODEL): $(STAMP) $(TRAINING_DATA)
 	$(BIN)/rasa train --fixed-model-name send-assistant --out models

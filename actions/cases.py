@@ -11,6 +11,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
+from bot.directory.render import contact_sentence
 from bot.routing.cases import case_for_sender, create_case, status_text
 from bot.routing.references import find_reference
 from bot.routing.rules import Decision, Routing, load_routing
@@ -43,17 +44,19 @@ class ActionRaiseIssue(Action):
         days = max(1, round(routing().route_for(decision.service).target_hours / 24))
         channel = tracker.get_latest_input_channel() or ""
         updates = CHANNELS_THAT_UPDATE.get(channel, "when you ask me")
+        contact = f"\nOr contact them yourself. {contact_sentence(entry)}" if entry else ""
         dispatcher.utter_message(
             text=(
                 f'I can send this to {name}: "{_quote(text)}"\n'
                 f"They aim to reply within {days} working day{'s' if days > 1 else ''}. "
                 f"You will get a case reference. I will update you {updates}.\n"
-                "Shall I send it? I will keep your details only for this."
+                f"Shall I send it? I will keep your details only for this.{contact}"
             ),
             buttons=[
                 {"title": "Yes, send it", "payload": "/affirm"},
                 {"title": "No, don't send", "payload": "/deny"},
             ],
+            json_message={"signpost": [decision.service]},
         )
         return [
             SlotSet("pending_issue", text),

@@ -215,3 +215,36 @@ def test_delete_my_data_erases_records_and_asks_the_tracker_store_to_erase(app_d
         assert session.scalars(select(FeedbackRow)).all() == []
         flag = session.scalars(select(SafetyFlagRow)).one()
     assert flag.conversation_id == "erased"
+
+
+def test_an_issue_is_confirmed_then_becomes_a_case_only_its_family_can_follow(app_database):
+    from actions.cases import ActionCaseStatus, ActionCreateCase, ActionRaiseIssue
+    from bot.notify.outbox import OutboxRow
+
+    said = "the school taxi didnt turn up again today"
+    messages, events = run(ActionRaiseIssue(), tracker(said, "raise_issue", sender="sms-fam"))
+    lines = messages[0]["text"].splitlines()
+    assert lines[0] == f'I can send this to SEND Travel Assistance: "{said}"'
+    assert lines[1].startswith("They aim to reply within 2 working days.")
+    assert messages[0]["custom"] == {"signpost": ["travel_assistance"]}
+    assert events == [
+        SlotSet("pending_issue", said),
+        SlotSet("pending_service", "travel_assistance"),
+        SlotSet("pending_category", "transport|normal"),
+    ]
+    slots = {e["name"]: e["value"] for e in events}
+    messages, events = run(ActionCreateCase(), tracker("yes", "affirm", slots, sender="sms-fam"))
+    reference = messages[0]["text"].split("reference is ")[1].split(".")[0]
+    assert reference.startswith("TW-") and len(reference) == 9
+    assert SlotSet("pending_issue", None) in events
+    with session_scope(app_database) as session:
+        (notice,) = session.scalars(select(OutboxRow)).all()
+    assert notice.channel == "email" and reference in notice.body
+
+    asked = f"whats happening with {reference.lower()}"
+    messages, _ = run(ActionCaseStatus(), tracker(asked, "case_status", sender="sms-fam"))
+    assert messages[0]["text"] == (
+        f"Your case {reference} has been sent to the team. They have not picked it up yet."
+    )
+    messages, _ = run(ActionCaseStatus(), tracker(asked, "case_status", sender="sms-other"))
+    assert messages[0]["text"].startswith(f"I can't find case {reference} for you.")

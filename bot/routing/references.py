@@ -1,8 +1,9 @@
 """Case references a person can read out on the phone: ``TW-7K3QXZ``.
 
-The alphabet has no 0/O, 1/I or L, so nothing is ambiguous when spoken or handwritten.
+The alphabet (31 characters) has no 0/O, 1/I or L, so nothing is ambiguous when spoken or
+handwritten.
 A reference is an affine permutation of the case's database id, so two cases never
-share one (for the first 32**6, about a billion, cases) and ids cannot be guessed in order.
+share one (for the first 31**6, about 887 million, cases) and ids cannot be guessed in order.
 """
 
 from __future__ import annotations
