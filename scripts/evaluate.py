@@ -82,6 +82,57 @@ def evaluate_safety(assistant: servers.Assistant, path: Path) -> tuple[float, fl
     return recall, false_alarm
 
 
+def evaluate_routing(path: Path) -> float:
+    """Issue routing decisions (rules, then directory, then fallback) on labelled issues."""
+    from bot.directory import Catalog, load_file
+    from bot.routing.rules import load_routing
+
+    catalog = Catalog(load_file(ROOT / "data" / "directory" / "telford_wrekin.yml"))
+    routing = load_routing()
+    examples = yaml.safe_load(path.read_text(encoding="utf-8"))["examples"]
+    right = 0
+    misses = []
+    for example in examples:
+        decision = routing.decide(example["text"], catalog)
+        if decision.service == example["service"]:
+            right += 1
+        else:
+            misses.append((example["service"], decision.service, decision.reason, example["text"]))
+    n = len(examples)
+    print(f"\nIssue routing ({path.relative_to(ROOT)}, {n} issues, routing decision)")
+    print(f"  accuracy: {right / n:.1%}  ({right}/{n})")
+    for expected, got, reason, text in misses:
+        print(f"    {expected} -> {got} ({reason}) | {text}")
+    return right / n
+
+
+def evaluate_themes(path: Path) -> None:
+    """Feedback theme tagging: precision and recall per theme."""
+    from bot.feedback.themes import load_themes, tag_themes
+
+    themes = load_themes()
+    examples = yaml.safe_load(path.read_text(encoding="utf-8"))["examples"]
+    print(f"\nFeedback themes ({path.relative_to(ROOT)}, {len(examples)} examples)")
+    total = {"tp": 0, "fp": 0, "fn": 0}
+    for theme in themes:
+        tp = fp = fn = 0
+        for example in examples:
+            expected = theme.key in example["themes"]
+            got = theme.key in tag_themes(example["text"], themes)
+            tp, fp, fn = (
+                tp + (expected and got),
+                fp + (got and not expected),
+                fn + (expected and not got),
+            )
+        total = {"tp": total["tp"] + tp, "fp": total["fp"] + fp, "fn": total["fn"] + fn}
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        print(f"  {theme.key:22} precision {precision:.2f}  recall {recall:.2f}")
+    precision = total["tp"] / max(1, total["tp"] + total["fp"])
+    recall = total["tp"] / max(1, total["tp"] + total["fn"])
+    print(f"  {'all (micro)':22} precision {precision:.2f}  recall {recall:.2f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", type=Path, default=servers.DEFAULT_MODEL)
@@ -95,6 +146,8 @@ def main() -> int:
     ):
         top1, top3 = evaluate_signposting(assistant, ROOT / "eval" / "signpost.yml")
         recall, false_alarm = evaluate_safety(assistant, ROOT / "eval" / "safety.yml")
+    evaluate_routing(ROOT / "eval" / "routing.yml")
+    evaluate_themes(ROOT / "eval" / "themes.yml")
     print("\nTargets: top-1 >= 90%, top-3 >= 97%, crisis recall 100%, false alarms < 5%.")
     print(f"Finished in {time.monotonic() - started:.0f} s on {time.strftime('%Y-%m-%d')}.")
     return 0
