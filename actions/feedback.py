@@ -11,7 +11,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import services
-from bot.directory.search import MIN_SCORE
 from bot.feedback.parse import parse_rating, parse_yes_no
 from bot.feedback.store import GENERAL, NewFeedback, record_feedback
 from bot.feedback.themes import load_themes, tag_themes
@@ -67,7 +66,7 @@ class ValidateFeedbackForm(FormValidationAction):
             if normalise(entry.name) == plain or entry.key == plain.replace(" ", "_"):
                 return {"feedback_service": entry.key}
         matches = catalog.search(text, limit=1)
-        if matches and matches[0].score >= MIN_SCORE:
+        if matches:
             return {"feedback_service": matches[0].entry.key}
         return {"feedback_service": GENERAL}
 

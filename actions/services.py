@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from bot.config import Settings, load_settings
 from bot.db import shared_engine
 from bot.directory import Catalog
+from bot.directory.search import default_examples_path, load_examples
 from bot.directory.store import load_directory
 
 CATALOG_TTL_SECONDS = 60.0
@@ -35,7 +36,8 @@ def catalog() -> Catalog:
     with _lock:
         now = time.monotonic()
         if _catalog is None or now - _catalog[0] > CATALOG_TTL_SECONDS:
-            _catalog = (now, Catalog(load_directory(engine())))
+            examples = load_examples(default_examples_path())
+            _catalog = (now, Catalog(load_directory(engine()), examples=examples))
         return _catalog[1]
 
 

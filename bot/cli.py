@@ -57,7 +57,10 @@ def cmd_directory_list(_args: argparse.Namespace) -> int:
 
 
 def cmd_directory_search(args: argparse.Namespace) -> int:
-    catalog = Catalog(load_directory(_engine()))
+    from bot.directory.search import default_examples_path, load_examples
+
+    examples = load_examples(default_examples_path())
+    catalog = Catalog(load_directory(_engine()), examples=examples)
     matches = catalog.search(args.text, age=args.age, area=args.area)
     if not matches:
         print("No match.")

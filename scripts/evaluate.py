@@ -85,9 +85,11 @@ def evaluate_safety(assistant: servers.Assistant, path: Path) -> tuple[float, fl
 def evaluate_routing(path: Path) -> float:
     """Issue routing decisions (rules, then directory, then fallback) on labelled issues."""
     from bot.directory import Catalog, load_file
+    from bot.directory.search import default_examples_path, load_examples
     from bot.routing.rules import load_routing
 
-    catalog = Catalog(load_file(ROOT / "data" / "directory" / "telford_wrekin.yml"))
+    directory = load_file(ROOT / "data" / "directory" / "telford_wrekin.yml")
+    catalog = Catalog(directory, examples=load_examples(default_examples_path()))
     routing = load_routing()
     examples = yaml.safe_load(path.read_text(encoding="utf-8"))["examples"]
     right = 0

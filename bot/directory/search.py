@@ -1,6 +1,6 @@
 """Rank Who's Who entries for a need described in a family's own words.
 
-Transparent by design, with no trained model:
+Transparent by design, keyword first:
 
 * The message and every phrase are read the same way: lower case, light stemming
   (``bot.text.stem``), small filler words ("the", "my", "his") dropped, and one typo
@@ -16,6 +16,9 @@ Transparent by design, with no trained model:
   transport.
 * An entry scores for each matched need, most for the need it lists first, and for its
   own keywords. A message with no match, or only a weak one, gets no entries.
+* Optionally, a small learned classifier (``bot.directory.classifier``), trained on
+  labelled messages in families' words, is blended in: it knows how people ask, where the
+  keywords know the taxonomy. Pass ``examples=load_examples(default_examples_path())``.
 * An age in the message ("my 3 year old", "ds 15", "year 11") filters out services for
   other ages, gives early-years help a nudge for under-fives and adulthood help from 16,
   and favours services made for a narrower age band. Without an age, words such as
@@ -27,8 +30,13 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Protocol
 
+from bot.directory.classifier import Example, trained_classifier
+from bot.directory.classifier import load_examples as load_examples  # re-exported
 from bot.directory.records import Directory, Entry
 from bot.text import normalise, stem, tokens, within_one_edit
 
@@ -43,6 +51,20 @@ GAP_PENALTY = 0.8
 SHARED_WORD_NEEDS = 3  # a word used by more needs than this is less telling
 EXTRA_HIT_WEIGHT = 0.3
 NATIONAL = "national"
+
+# With a learned classifier (``Catalog(directory, examples=...)``) an entry's score is
+#   BLEND_KEYWORD * keyword score / max(best keyword score, KEYWORD_SCALE)
+#   + (1 - BLEND_KEYWORD) * the classifier's probability for the entry,
+# so a weak keyword match counts for less than a clear one. A message still needs a
+# keyword match of MIN_SCORE, or else a classifier at least CLASSIFIER_ALONE_MIN sure of
+# one entry and knowing CLASSIFIER_ALONE_EVIDENCE of its words, to get any entries; so
+# "what's the weather" still gets none. Entries under BLENDED_RELATIVE_CUTOFF of the best
+# are left out. Tuned by 5-fold cross-validation on data/directory/examples.yml only.
+BLEND_KEYWORD = 0.5
+KEYWORD_SCALE = 2.0
+CLASSIFIER_ALONE_MIN = 0.25
+CLASSIFIER_ALONE_EVIDENCE = 3  # content words the classifier knows, needed without a keyword
+BLENDED_RELATIVE_CUTOFF = 0.2
 
 # Dropped from messages and phrases alike, so "complain about the hospital" matches
 # "complain about hospital" and "his plan" matches "her plan".
@@ -136,6 +158,19 @@ _AGE_PATTERNS: tuple[tuple[re.Pattern[str], int, int], ...] = (
 )
 
 
+def default_examples_path() -> Path:
+    """The labelled messages the directory ranker learns from (``data/directory/examples.yml``)."""
+    return Path(__file__).resolve().parents[2] / "data" / "directory" / "examples.yml"
+
+
+class KeyScorer(Protocol):
+    """Anything that gives each directory key a probability for a message."""
+
+    def scores(self, text: str) -> dict[str, float]: ...
+
+    def evidence(self, text: str) -> int: ...
+
+
 @dataclass(frozen=True)
 class Match:
     """An entry that can help, with its score and the needs that matched."""
@@ -215,8 +250,19 @@ def _words(text: str) -> list[str]:
 class Catalog:
     """A directory indexed for search. Build once, search many times."""
 
-    def __init__(self, directory: Directory) -> None:
+    def __init__(
+        self,
+        directory: Directory,
+        examples: Iterable[Example] | None = None,
+        classifier: KeyScorer | None = None,
+    ) -> None:
+        """Index ``directory``. With labelled ``examples`` (see ``load_examples``), also
+        train a classifier on them and blend its probabilities with the keyword scores;
+        or pass an already trained ``classifier``. Without either, search is keyword only."""
         self.directory = directory
+        if classifier is None and examples is not None:
+            classifier = trained_classifier(tuple(examples), directory)
+        self.classifier = classifier
         self._need_keys = {need.key for need in directory.needs}
         self._by_first: dict[str, list[_Phrase]] = defaultdict(list)
         self._vocabulary: set[str] = set()
@@ -295,6 +341,26 @@ class Catalog:
         """Return at most ``limit`` entries for the need in ``text``, best first."""
         if age is None:
             age = extract_age(text)
+        eligible = [
+            entry
+            for entry in self.directory.entries
+            if entry.key not in exclude
+            and entry.serves_age(age)
+            and (not area or entry.area in (area, NATIONAL, ""))
+        ]
+        keyword = self._keyword_matches(text, age, eligible)
+        if self.classifier is None:
+            ranked = sorted(keyword.values(), key=_rank_order)
+            if not ranked or ranked[0].score < MIN_SCORE:
+                return []
+            cutoff = ranked[0].score * RELATIVE_CUTOFF
+            return [m for m in ranked if m.score >= cutoff][:limit]
+        return self._blend(self.classifier, text, keyword, eligible)[:limit]
+
+    def _keyword_matches(
+        self, text: str, age: int | None, eligible: list[Entry]
+    ) -> dict[str, Match]:
+        """Keyword scores of the ``eligible`` entries that match ``text`` at all."""
         likely_age = _likely_age(_words(text)) if age is None else age
         need_hits: dict[str, list[float]] = defaultdict(list)
         for phrase in self.matched_phrases(text):
@@ -306,12 +372,8 @@ class Catalog:
             for low, high, need in AGE_HINTS:
                 if low <= age <= high and need in self._need_keys:
                     need_scores[need] = need_scores.get(need, 0.0) + AGE_HINT_WEIGHT
-        ranked: list[Match] = []
-        for entry in self.directory.entries:
-            if entry.key in exclude or not entry.serves_age(age):
-                continue
-            if area and entry.area not in (area, NATIONAL, ""):
-                continue
+        found: dict[str, Match] = {}
+        for entry in eligible:
             score = KEYWORD_WEIGHT * need_scores.get(f"entry:{entry.key}", 0.0)
             matched = []
             for rank, need in enumerate(entry.needs):
@@ -324,10 +386,44 @@ class Catalog:
                 # A service made for a narrower age band suits that age better.
                 score *= 1 + AGE_FIT_BONUS * (1 - _age_span(entry) / (MAX_CHILD_AGE + 1))
             if score > 0:
-                ranked.append(Match(entry, round(score, 3), tuple(matched)))
-        # On a tie, the more specialised service (narrower age band) comes first.
-        ranked.sort(key=lambda m: (-m.score, _age_span(m.entry), m.entry.key))
-        if not ranked or ranked[0].score < MIN_SCORE:
+                found[entry.key] = Match(entry, round(score, 3), tuple(matched))
+        return found
+
+    def _blend(
+        self,
+        classifier: KeyScorer,
+        text: str,
+        keyword: dict[str, Match],
+        eligible: list[Entry],
+    ) -> list[Match]:
+        """Keyword scores blended with the classifier's probabilities, best first."""
+        if not normalise(text):
             return []
-        cutoff = ranked[0].score * RELATIVE_CUTOFF
-        return [m for m in ranked if m.score >= cutoff][:limit]
+        probabilities = classifier.scores(text)
+        best_keyword = max((m.score for m in keyword.values()), default=0.0)
+        best_probability = max((probabilities.get(e.key, 0.0) for e in eligible), default=0.0)
+        if best_keyword < MIN_SCORE and (
+            best_probability < CLASSIFIER_ALONE_MIN
+            or classifier.evidence(text) < CLASSIFIER_ALONE_EVIDENCE
+        ):
+            return []
+        scale = max(best_keyword, KEYWORD_SCALE)
+        ranked = []
+        for entry in eligible:
+            match = keyword.get(entry.key)
+            keyword_part = match.score / scale if match else 0.0
+            score = BLEND_KEYWORD * keyword_part + (1 - BLEND_KEYWORD) * probabilities.get(
+                entry.key, 0.0
+            )
+            if score > 0:
+                ranked.append(Match(entry, round(score, 3), match.needs if match else ()))
+        ranked.sort(key=_rank_order)
+        if not ranked:
+            return []
+        cutoff = ranked[0].score * BLENDED_RELATIVE_CUTOFF
+        return [m for m in ranked if m.score >= cutoff]
+
+
+def _rank_order(match: Match) -> tuple[float, int, str]:
+    """Best score first; on a tie, the more specialised service (narrower age band)."""
+    return (-match.score, _age_span(match.entry), match.entry.key)

@@ -1,0 +1,106 @@
+"""The learned directory ranker and its blend with the keyword search."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bot.directory import Catalog, load_file
+from bot.directory.classifier import Example, KeyClassifier, load_examples, synthetic_examples
+from bot.directory.records import Directory
+from bot.directory.search import default_examples_path
+
+ROOT = Path(__file__).resolve().parent.parent
+DIRECTORY_FILE = ROOT / "data" / "directory" / "telford_wrekin.yml"
+
+
+@pytest.fixture(scope="module")
+def directory() -> Directory:
+    return load_file(DIRECTORY_FILE)
+
+
+@pytest.fixture(scope="module")
+def examples() -> tuple[Example, ...]:
+    return load_examples(default_examples_path())
+
+
+@pytest.fixture(scope="module")
+def catalog(directory: Directory, examples: tuple[Example, ...]) -> Catalog:
+    return Catalog(directory, examples=examples)
+
+
+def test_examples_file_is_well_formed(directory: Directory, examples: tuple[Example, ...]) -> None:
+    assert default_examples_path() == ROOT / "data" / "directory" / "examples.yml"
+    assert len(examples) >= 400
+    known = {entry.key for entry in directory.entries}
+    assert all(example.text and example.keys for example in examples)
+    assert {key for example in examples for key in example.keys} <= known
+
+
+def test_examples_do_not_copy_the_held_out_set(examples: tuple[Example, ...]) -> None:
+    import yaml
+
+    held_out = yaml.safe_load((ROOT / "eval" / "signpost.yml").read_text(encoding="utf-8"))
+    held_out_texts = {item["text"].strip().lower() for item in held_out["examples"]}
+    assert not held_out_texts & {example.text.strip().lower() for example in examples}
+
+
+@pytest.mark.parametrize(
+    ("text", "best"),
+    [
+        ("my son has been excluded from school again, what are my rights", "sendiass"),
+        ("my 3 year old isnt talking yet, just a few words", "speech_language_therapy"),
+        ("can my daughter get a taxi to school, its too far to walk", "travel_assistance"),
+        ("need a ramp and a downstairs bathroom for my sons wheelchair", "housing_adaptations"),
+        ("i want to make a complaint about the council", "complaints"),
+        ("which benefits can we claim, is there help with dla forms", "contact_helpline"),
+    ],
+)
+def test_clear_messages_rank_the_right_entry_first(catalog: Catalog, text: str, best: str) -> None:
+    matches = catalog.search(text)
+    assert matches
+    assert matches[0].entry.key == best
+    assert len(matches) <= 3
+
+
+@pytest.mark.parametrize(
+    "text", ["hello", "what's the weather", "thanks", "tell me a joke", "asdfgh", "", "   "]
+)
+def test_messages_with_no_need_get_nothing(catalog: Catalog, text: str) -> None:
+    assert catalog.search(text) == []
+
+
+def test_filters_and_limit_still_apply(catalog: Catalog) -> None:
+    text = "my 3 year old isnt talking yet, just a few words"
+    excluded = catalog.search(text, exclude=("speech_language_therapy",))
+    assert "speech_language_therapy" not in {m.entry.key for m in excluded}
+    assert len(catalog.search(text, limit=1)) == 1
+    # Portage is for under-fives only.
+    assert "portage" not in {m.entry.key for m in catalog.search(text, age=12)}
+
+
+def test_classifier_is_deterministic(
+    catalog: Catalog, directory: Directory, examples: tuple[Example, ...]
+) -> None:
+    text = "he wont wear socks and screams at the hairdresser"
+    assert catalog.classifier is not None
+    first = catalog.classifier.scores(text)
+    second = KeyClassifier().fit(examples, synthetic_examples(directory)).scores(text)
+    assert first == second
+    assert set(first) == {key for example in examples for key in example.keys}
+    assert sum(first.values()) == pytest.approx(1.0)
+
+
+def test_an_entry_missing_from_the_directory_is_never_returned(
+    directory: Directory, examples: tuple[Example, ...]
+) -> None:
+    smaller = replace(directory, entries=tuple(e for e in directory.entries if e.key != "sendiass"))
+    catalog = Catalog(smaller, examples=examples)
+    for text in (
+        "my son has been excluded from school again, what are my rights",
+        "wheres the sendiass number",
+        "got a date for tribunal in march and i have no idea what im doing",
+    ):
+        assert all(m.entry.key != "sendiass" for m in catalog.search(text))
