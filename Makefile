@@ -38,7 +38,7 @@ speech-engine: ## Install espeak-ng (offline speech) where this machine allows i
 	else echo "espeak-ng is missing: install it (apt-get install espeak-ng) for offline speech."; fi
 
 $(MODEL): $(STAMP) $(TRAINING_DATA)
-	$(BIN)/rasa train --fixed-model-name send-assistant --out models
+	$(BIN)/rasa train --data data/nlu data/stories data/rules --fixed-model-name send-assistant --out models
 
 train: $(MODEL) ## Train the Rasa model (only when the training data changed)
 

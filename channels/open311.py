@@ -121,10 +121,12 @@ class Open311Input(InputChannel):
             cases = [c for c in list_cases(engine) if not code or c.service_key == code]
             return response.json([request_json(c) for c in cases])
 
-        @api.route("/v2/requests/<reference>.json", methods=["GET"])
-        async def one(request: Request, reference: str) -> HTTPResponse:
+        @api.route("/v2/requests/<name>", methods=["GET"])
+        async def one(request: Request, name: str) -> HTTPResponse:
+            # sanic's router cannot declare "<reference>.json", so the suffix is cut here.
             if not self._authorised(request):
                 return _error(403, "api_key missing or wrong")
+            reference = name.removesuffix(".json")
             try:
                 return response.json([request_json(get_case(engine, reference))])
             except CaseNotFound:

@@ -11,6 +11,7 @@ import pytest
 from scripts import servers
 
 pytestmark = pytest.mark.e2e
+OPEN311_KEY = "test-open311-key"
 
 
 def _free_port() -> int:
@@ -23,7 +24,11 @@ def _free_port() -> int:
 def assistant(tmp_path_factory) -> Iterator[servers.Assistant]:
     workdir = tmp_path_factory.mktemp("assistant")
     with servers.running(
-        rasa_port=_free_port(), actions_port=_free_port(), workdir=workdir, quiet=True
+        rasa_port=_free_port(),
+        actions_port=_free_port(),
+        workdir=workdir,
+        quiet=True,
+        env={"OPEN311_API_KEY": OPEN311_KEY},
     ) as running:
         yield running
 
@@ -98,3 +103,38 @@ def test_feedback_then_delete_my_data(assistant):
     ]
     assert _rows(app_db, "select count(*) from feedback") == [(0,)]
     assert _rows(tracker_db, "select count(*) from events where sender_id = ?", sender) == [(0,)]
+
+
+def _get_json(url):
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=10) as reply:  # noqa: S310 (loopback)
+        return reply.status, json.loads(reply.read())
+
+
+def test_an_issue_becomes_a_case_the_family_can_follow_and_open311_can_read(assistant):
+    import urllib.error
+
+    sender = "parent-issue"
+    confirm = assistant.say(sender, "the school taxi didnt turn up again today and no one told us")
+    assert texts(confirm)[0].startswith("I can send this to SEND Travel Assistance:")
+    done = texts(assistant.say(sender, "yes"))[0]
+    reference = done.split("reference is ")[1].split(".")[0]
+    status = texts(assistant.say(sender, f"any update on {reference}?"))
+    assert status == [
+        f"Your case {reference} has been sent to the team. They have not picked it up yet."
+    ]
+    stranger = texts(assistant.say("someone-else", f"any update on {reference}?"))
+    assert stranger[0].startswith(f"I can't find case {reference} for you.")
+
+    base = f"{assistant.base_url}/webhooks/open311/v2"
+    code, services = _get_json(f"{base}/services.json")
+    assert code == 200 and "travel_assistance" in {s["service_code"] for s in services}
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        _get_json(f"{base}/requests/{reference}.json")
+    assert refused.value.code == 403
+    code, (case,) = _get_json(f"{base}/requests/{reference}.json?api_key={OPEN311_KEY}")
+    assert (case["service_request_id"], case["status"], case["service_code"]) == (
+        reference, "open", "travel_assistance",
+    )  # fmt: skip
