@@ -91,7 +91,16 @@ class ActionTalkToSomeone(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        """Give the contacts of the people who can talk a family through their options."""
+        """Give the contacts of the people who can talk a family through their options.
+
+        When the message names a topic ("talk me through the EP report"), the services for
+        that topic come first.
+        """
+        text = tracker.latest_message.get("text") or ""
+        topical = [] if text.startswith("/") else _find(text)
+        if topical:
+            _signpost(dispatcher, topical)
+            return [SlotSet("last_query", text), SlotSet("shown_keys", [e.key for e in topical])]
         directory = services.catalog().directory
         lines = ["You can talk to a person."]
         for key in TALK_TO_KEYS:

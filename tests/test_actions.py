@@ -248,3 +248,13 @@ def test_an_issue_is_confirmed_then_becomes_a_case_only_its_family_can_follow(ap
     )
     messages, _ = run(ActionCaseStatus(), tracker(asked, "case_status", sender="sms-other"))
     assert messages[0]["text"].startswith(f"I can't find case {reference} for you.")
+
+
+def test_talk_to_someone_about_a_topic_names_who_to_talk_to():
+    messages, events = run(
+        ActionTalkToSomeone(), tracker("can someone talk me through his speech therapy report")
+    )
+    assert messages[0]["custom"]["signpost"][0] == "speech_language_therapy"
+    assert events[0] == SlotSet(
+        "last_query", "can someone talk me through his speech therapy report"
+    )
