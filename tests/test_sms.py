@@ -190,5 +190,5 @@ def test_a_slow_turn_replies_through_the_outbox(tmp_path, fake_twilio):
             time.sleep(0.2)
         sent = fake_twilio.sent[before:]
     assert [m["To"] for m in sent] == ["+447700900888"]
-    assert sent[0]["Body"].startswith("These can help:")
+    assert sent[0]["Body"].startswith("This service can help:\n1. SEND Travel Assistance:")
     assert sent[0]["StatusCallback"] == f"{PUBLIC_URL}/webhooks/sms/status"

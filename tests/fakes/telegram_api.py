@@ -1,0 +1,192 @@
+"""A fake Telegram Bot API on loopback, so python-telegram-bot can be tested offline.
+
+It answers ``/bot<token>/<method>`` like Telegram (``{"ok": true, "result": ...}``), records
+every call, hands out queued updates to ``getUpdates``, and can be told to answer the next
+few ``sendMessage`` calls with a 429 (retry after) or a 403 (blocked by the user).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+TOO_MANY = (
+    429,
+    {
+        "ok": False,
+        "error_code": 429,
+        "description": "Too Many Requests: retry after 1",
+        "parameters": {"retry_after": 1},
+    },
+)
+SERVER_ERROR = (500, {"ok": False, "error_code": 500, "description": "Internal Server Error"})
+BLOCKED = (
+    403,
+    {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"},
+)
+
+
+@dataclass
+class Call:
+    """One request to the fake: its method, parameters (as sent) and when it came."""
+
+    method: str
+    params: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
+    status: int = 200
+
+    @property
+    def chat_id(self) -> str:
+        return str(self.params.get("chat_id"))
+
+    @property
+    def text(self) -> str:
+        return str(self.params.get("text") or "")
+
+    @property
+    def buttons(self) -> list[tuple[str, str]]:
+        """The inline keyboard as (title, callback_data) pairs, row by row."""
+        markup = self.params.get("reply_markup")
+        markup = json.loads(markup) if isinstance(markup, str) else markup or {}
+        rows = markup.get("inline_keyboard", [])
+        return [(b["text"], b.get("callback_data", "")) for row in rows for b in row]
+
+
+class FakeTelegram:
+    """Start with ``with FakeTelegram(token) as fake:``; ``fake.base_url`` goes to the Bot."""
+
+    def __init__(self, token: str = "123:ABC") -> None:  # noqa: S107 (a test token)
+        self.token = token
+        self.calls: list[Call] = []
+        self.failures: list[tuple[str | None, tuple[int, dict[str, Any]]]] = []
+        self.updates: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+        self._message_id = 0
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+                fake._answer(self)
+
+            def do_GET(self) -> None:  # noqa: N802
+                fake._answer(self)
+
+            def log_message(self, *args: Any) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/bot"
+
+    def fail_next(
+        self,
+        count: int,
+        failure: tuple[int, dict[str, Any]] = TOO_MANY,
+        chat_id: int | str | None = None,
+    ) -> None:
+        """Answer the next ``count`` sendMessage calls (to ``chat_id``, or any chat) with
+        ``failure``: TOO_MANY (429, retry after 1 s), BLOCKED (403) or SERVER_ERROR (500)."""
+        chat = None if chat_id is None else str(chat_id)
+        with self.lock:
+            self.failures.extend([(chat, failure)] * count)
+
+    def queue_update(self, update: dict[str, Any]) -> None:
+        with self.lock:
+            self.updates.append(update)
+
+    def calls_to(self, method: str, chat_id: int | str | None = None) -> list[Call]:
+        with self.lock:
+            return [
+                c
+                for c in self.calls
+                if c.method == method and (chat_id is None or c.chat_id == str(chat_id))
+            ]
+
+    def sent_to(self, chat_id: int | str) -> list[Call]:
+        """The sendMessage calls that Telegram accepted for ``chat_id``, in order."""
+        return [c for c in self.calls_to("sendMessage", chat_id) if c.status == 200]
+
+    def wait_for(self, check: Callable[[], Any], timeout: float = 20.0) -> Any:
+        """Poll ``check`` until it returns something truthy or ``timeout`` passes."""
+        deadline = time.monotonic() + timeout
+        while True:
+            result = check()
+            if result or time.monotonic() > deadline:
+                return result
+            time.sleep(0.1)
+
+    def __enter__(self) -> FakeTelegram:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _answer(self, request: BaseHTTPRequestHandler) -> None:
+        prefix = f"/bot{self.token}/"
+        length = int(request.headers.get("Content-Length") or 0)
+        params = _parse(request.headers.get("Content-Type", ""), request.rfile.read(length))
+        if not request.path.startswith(prefix):
+            _reply(request, 401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
+            return
+        method = request.path.removeprefix(prefix)
+        if method == "getUpdates" and not self.updates:
+            time.sleep(min(float(params.get("timeout") or 0), 1.0))
+        with self.lock:
+            status, body = self._result(method, params)
+            self.calls.append(Call(method, params, status=status))
+        _reply(request, status, body)
+
+    def _result(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if method == "sendMessage":
+            for index, (chat, failure) in enumerate(self.failures):
+                if chat in (None, str(params.get("chat_id"))):
+                    del self.failures[index]
+                    return failure
+        if method == "sendMessage":
+            self._message_id += 1
+            message = {
+                "message_id": self._message_id,
+                "date": int(time.time()),
+                "chat": {"id": int(params["chat_id"]), "type": "private"},
+                "from": {"id": 123, "is_bot": True, "first_name": "Helper"},
+                "text": params.get("text", ""),
+            }
+            if params.get("reply_markup"):
+                message["reply_markup"] = json.loads(params["reply_markup"])
+            return 200, {"ok": True, "result": message}
+        if method == "getMe":
+            user = {"id": 123, "is_bot": True, "first_name": "Helper", "username": "helper_bot"}
+            return 200, {"ok": True, "result": user}
+        if method == "getUpdates":
+            updates, self.updates = self.updates, []
+            return 200, {"ok": True, "result": updates}
+        return 200, {"ok": True, "result": True}  # answerCallbackQuery, setWebhook, ...
+
+
+def _parse(content_type: str, raw: bytes) -> dict[str, Any]:
+    """Parameters as python-telegram-bot sends them: a form (or JSON) of strings."""
+    if not raw:
+        return {}
+    if content_type.startswith("application/json"):
+        return dict(json.loads(raw))
+    return {key: values[0] for key, values in parse_qs(raw.decode()).items()}
+
+
+def _reply(request: BaseHTTPRequestHandler, status: int, body: dict[str, Any]) -> None:
+    payload = json.dumps(body).encode()
+    request.send_response(status)
+    request.send_header("Content-Type", "application/json")
+    request.send_header("Content-Length", str(len(payload)))
+    request.end_headers()
+    request.wfile.write(payload)
