@@ -7,7 +7,7 @@ Everything else refers to a person by their pseudonym (``sms-3f2a...``, see
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -26,14 +26,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.db import Base, session_scope
+from bot.db import Base, session_scope, utcnow
 from bot.privacy import register_eraser
 
 FLOOD_LIMIT_PER_MINUTE = 20
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class ContactRow(Base):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,6 +20,13 @@ from sqlalchemy.orm import Session, declarative_base
 log = logging.getLogger(__name__)
 
 Base = declarative_base()
+
+
+def utcnow() -> datetime:
+    """Now, in UTC: every timestamp the application stores."""
+    return datetime.now(timezone.utc)
+
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 

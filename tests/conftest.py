@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,3 +37,10 @@ def loaded_engine(engine: Engine, sample_directory: Directory) -> Engine:
     """The application database with the sample directory imported."""
     save_directory(engine, sample_directory)
     return engine
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -2,30 +2,24 @@
 
 from __future__ import annotations
 
-import socket
 import sqlite3
 from collections.abc import Iterator
 
 import pytest
 
 from scripts import servers
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.e2e
 OPEN311_KEY = "test-open311-key"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def assistant(tmp_path_factory) -> Iterator[servers.Assistant]:
     workdir = tmp_path_factory.mktemp("assistant")
     with servers.running(
-        rasa_port=_free_port(),
-        actions_port=_free_port(),
+        rasa_port=free_port(),
+        actions_port=free_port(),
         workdir=workdir,
         quiet=True,
         env={"OPEN311_API_KEY": OPEN311_KEY},

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -26,6 +25,7 @@ from bot.routing.cases import (
 )
 from bot.routing.references import ALPHABET, find_reference, reference_for
 from bot.routing.rules import Decision, load_routing
+from tests.conftest import free_port
 
 ROUTING = """
 fallback_owner: local_offer
@@ -140,16 +140,10 @@ class Inbox:
         return "250 OK"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_email_is_delivered_exactly_once_after_the_smtp_server_comes_back(
     tmp_path, engine, routing
 ):
-    port = _free_port()
+    port = free_port()
     senders = {"email": SmtpSender("127.0.0.1", port, "assistant@example.org", "SEND case")}
     case = _case(engine, routing)
     start = utcnow()

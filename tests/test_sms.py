@@ -3,7 +3,6 @@ the real twilio library, TwiML parsed with ElementTree, and a fake Twilio REST A
 
 from __future__ import annotations
 
-import socket
 import sqlite3
 import time
 import urllib.parse
@@ -16,18 +15,13 @@ import pytest
 from bot.sms import is_gsm7, segments
 from scripts import servers
 from scripts.sms_try import signed_post, sms_texts
+from tests.conftest import free_port
 from tests.fakes.twilio_api import FakeTwilio
 
 pytestmark = pytest.mark.e2e
 
 TOKEN = "test-auth-token"
 PUBLIC_URL = "https://send-assistant.example.org"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +45,8 @@ def _env(fake: FakeTwilio, **extra: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def assistant(tmp_path_factory, fake_twilio) -> Iterator[servers.Assistant]:
     with servers.running(
-        rasa_port=_free_port(),
-        actions_port=_free_port(),
+        rasa_port=free_port(),
+        actions_port=free_port(),
         workdir=tmp_path_factory.mktemp("sms"),
         env=_env(fake_twilio),
         quiet=True,
@@ -177,8 +171,8 @@ def test_a_flood_gets_one_polite_reply(assistant):
 
 def test_a_slow_turn_replies_through_the_outbox(tmp_path, fake_twilio):
     with servers.running(
-        rasa_port=_free_port(),
-        actions_port=_free_port(),
+        rasa_port=free_port(),
+        actions_port=free_port(),
         workdir=tmp_path,
         env=_env(fake_twilio, SMS_REPLY_WITHIN="0"),
         quiet=True,

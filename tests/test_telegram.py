@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import itertools
-import socket
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -29,6 +28,7 @@ from channels.telegram import (
     make_bot,
 )
 from scripts import servers
+from tests.conftest import free_port
 from tests.fakes.telegram_api import BLOCKED, SERVER_ERROR, FakeTelegram
 
 pytestmark = pytest.mark.e2e
@@ -40,12 +40,6 @@ OFFER = [
     ("Give feedback", "/give_feedback"),
 ]
 update_ids = itertools.count(5000)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +58,7 @@ def assistant(tmp_path_factory, fake) -> Iterator[servers.Assistant]:
     }
     workdir = tmp_path_factory.mktemp("telegram")
     with servers.running(
-        rasa_port=_free_port(), actions_port=_free_port(), workdir=workdir, quiet=True, env=env
+        rasa_port=free_port(), actions_port=free_port(), workdir=workdir, quiet=True, env=env
     ) as running:
         yield running
 

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import relationship
 
-from bot.db import Base
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+from bot.db import Base, utcnow
 
 
 class NeedRow(Base):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import (
     JSON,
@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.db import Base, session_scope
+from bot.db import Base, session_scope, utcnow
 from bot.privacy import register_eraser
 
 GENERAL = "general"
@@ -31,10 +31,6 @@ CONSENT_WORDING = (
     "Would you like a reply? We will keep your contact details only to reply to you "
     "and to tell you what changed."
 )
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class FeedbackRow(Base):

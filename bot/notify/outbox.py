@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import Column, DateTime, Integer, String, Text, select, update
@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot.contacts import contact_address, is_opted_out
-from bot.db import Base, session_scope
+from bot.db import Base, session_scope, utcnow
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
@@ -27,10 +27,6 @@ BASE_DELAY_SECONDS = 30
 MAX_DELAY_SECONDS = 3600
 PENDING, SENDING, SENT, DEAD, SUPPRESSED = "pending", "sending", "sent", "dead", "suppressed"
 LEASE = timedelta(minutes=5)  # a worker that dies mid-send frees its message after this
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class OutboxRow(Base):

@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from bot.db import Base, session_scope
+from bot.db import Base, session_scope, utcnow
 from bot.notify.outbox import enqueue
 from bot.privacy import ERASED, register_eraser
 from bot.routing.references import reference_for
@@ -50,10 +50,6 @@ STATUS_WORDS = {
 }
 CONSENT_WORDING = "I will keep your contact details to update you about this."
 PUSH_CHANNELS = ("sms", "telegram")
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _aware(moment: datetime) -> datetime:
