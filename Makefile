@@ -14,7 +14,7 @@ export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: help install speech-engine train db run test lint format typecheck validate unit stories e2e eval bench clean
+.PHONY: help install speech-engine speech train db run test lint format typecheck validate unit stories e2e eval bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -45,6 +45,9 @@ train: $(MODEL) ## Train the Rasa model (only when the training data changed)
 db: $(STAMP) ## Migrate the database and load the sample directory
 	$(BIN)/python -m bot db upgrade
 	$(BIN)/python -m bot directory import
+
+speech: db ## Pre-render the phone line's audio (gTTS needs internet; espeak-ng works offline)
+	$(BIN)/python -m bot speech prerender
 
 run: $(MODEL) db ## Start the Rasa server (5005) and the action server (5055)
 	$(BIN)/python scripts/serve.py --model $(MODEL)

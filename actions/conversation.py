@@ -10,20 +10,11 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
 from actions.common import privacy_note
+from bot.directory.topics import MENU_TOPICS
 
 GREETING = (
     "Hello. I help families find support for children with special needs or "
     "disabilities (SEND). Tell me what you need, in your own words."
-)
-MENU_TOPICS = (
-    "ehcp",
-    "sen_support_school",
-    "mental_health",
-    "speech_language",
-    "social_care_disability",
-    "short_breaks_activities",
-    "transport",
-    "adulthood",
 )
 
 

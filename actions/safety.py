@@ -10,11 +10,11 @@ from rasa_sdk.events import ActiveLoop
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
+from bot.directory.topics import FRONT_DOOR_KEY
 from bot.safety import check_message, emergency_text
 from bot.safety_log import flag_conversation
 
 log = logging.getLogger(__name__)
-FRONT_DOOR_KEY = "family_connect"
 
 
 class ActionCrisis(Action):

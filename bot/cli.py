@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.config import load_settings
+from bot.config import PROJECT_ROOT, load_settings
 from bot.db import make_engine, upgrade
 from bot.directory import Catalog, DirectoryError, load_file
 from bot.directory.render import signpost_text
@@ -192,6 +192,20 @@ def cmd_feedback_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_speech_prerender(args: argparse.Namespace) -> int:
+    from bot.speech.prerender import prerender
+
+    settings = load_settings()
+    report = prerender(_engine(), settings, Path(args.domain), progress=not args.quiet)
+    print(
+        f"Speech in {settings.audio_dir}: {report.new} new, {report.reused} reused, "
+        f"{report.failed} failed."
+    )
+    for text, reason in report.failures[:10]:
+        print(f"  not made: {text[:60]!r}: {reason}")
+    return 1 if report.failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     groups = parser.add_subparsers(dest="group", required=True)
@@ -257,6 +271,14 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--to", dest="end", required=True, help="YYYY-MM-DD (not included)")
     report.add_argument("--out", default="var/reports")
     report.set_defaults(func=cmd_feedback_report)
+
+    speech = groups.add_parser("speech", help="spoken audio for the phone line").add_subparsers(
+        dest="cmd", required=True
+    )
+    prerender = speech.add_parser("prerender", help="make the audio for every fixed text now")
+    prerender.add_argument("--domain", default=str(PROJECT_ROOT / "domain.yml"))
+    prerender.add_argument("--quiet", action="store_true", help="no progress bar")
+    prerender.set_defaults(func=cmd_speech_prerender)
 
     outbox = groups.add_parser("outbox", help="outbound messages").add_subparsers(
         dest="cmd", required=True

@@ -18,7 +18,6 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Us
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot import contacts, sms
@@ -29,6 +28,7 @@ from bot.notify.registry import build_senders
 from bot.privacy import pseudonymise
 from bot.safety import check_message, emergency_text
 from bot.text import clean_input
+from channels.twilio_auth import TwilioSignature
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ class SmsInput(InputChannel):
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.validator = RequestValidator(settings.twilio_signing_token)
+        self.signature = TwilioSignature(settings)
         self.tasks: set[asyncio.Task[Any]] = set()
         # This server's outbox worker delivers SMS, email, webhook and log messages.
         self.senders: dict[str, Sender] = build_senders(settings)
@@ -80,12 +80,7 @@ class SmsInput(InputChannel):
 
     def signature_ok(self, request: Request) -> bool:
         """Check X-Twilio-Signature against the public URL Twilio called."""
-        signature = request.headers.get("X-Twilio-Signature", "")
-        url = f"{self.settings.public_url}{request.path}"
-        if request.query_string:
-            url = f"{url}?{request.query_string}"
-        params = {key: values[0] for key, values in request.form.items()}
-        return bool(signature) and self.validator.validate(url, params, signature)
+        return self.signature.ok(request)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         sms_webhook = Blueprint("sms_webhook", __name__)

@@ -8,6 +8,7 @@ from bot.directory import models  # noqa: F401
 from bot.feedback import store as feedback_store  # noqa: F401
 from bot.notify import outbox  # noqa: F401
 from bot.routing import cases  # noqa: F401
+from bot.speech import cache as speech_cache  # noqa: F401
 
 connection = context.config.attributes.get("connection")
 context.configure(
