@@ -82,7 +82,7 @@ test: lint typecheck validate $(MODEL) ## Everything CI runs: lint, types, data,
 eval: $(MODEL) ## Signposting and safety evaluations through the real REST channel
 	$(BIN)/python scripts/evaluate.py --model $(MODEL)
 
-bench: $(MODEL) ## Reply latency and throughput through the REST channel
+bench: $(MODEL) ## Latency on every channel (REST, SMS, Telegram, phone) with local fakes
 	$(BIN)/python scripts/bench.py --model $(MODEL)
 
 clean: ## Remove the virtual environment, models and local data

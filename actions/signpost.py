@@ -12,7 +12,7 @@ from actions import services
 from actions.common import OFFER_BUTTONS, privacy_note
 from actions.conversation import menu_buttons
 from bot.directory import Entry
-from bot.directory.render import contact_sentence, signpost_text
+from bot.directory.render import contact_sentence, signpost_sms, signpost_text
 
 NEED_PREFIX = "need:"
 TALK_TO_KEYS = ("local_offer", "sendiass")
@@ -33,7 +33,10 @@ def _signpost(
     dispatcher.utter_message(
         text=signpost_text(entries, first_number),
         buttons=OFFER_BUTTONS,
-        json_message={"signpost": [e.key for e in entries]},
+        json_message={
+            "signpost": [e.key for e in entries],
+            "sms": signpost_sms(entries, first_number),
+        },
     )
 
 

@@ -93,11 +93,15 @@ class SmsReply:
 def render(messages: Iterable[Mapping[str, Any]]) -> SmsReply:
     """Join a turn's bot messages into one plain GSM-7 SMS ending with a numbered menu.
 
-    Custom payloads (for example the web chat's signpost list) are not for SMS.
+    Custom payloads are not for SMS, except a shorter wording of the message just before
+    (``{"sms": "..."}``), which replaces it: each character costs the council money.
     """
     texts: list[str] = []
     buttons: list[Mapping[str, Any]] = []
     for message in messages:
+        shorter = (message.get("custom") or {}).get("sms")
+        if shorter and texts:
+            texts[-1] = str(shorter)
         if message.get("text"):
             texts.append(str(message["text"]))
         if message.get("buttons"):

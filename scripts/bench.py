@@ -1,25 +1,45 @@
-"""Benchmark reply latency and throughput through the REST channel.
+"""Benchmark the assistant on every channel, on loopback only, with bounded loads.
 
-Starts both servers with a fresh database, then runs a bounded load on loopback only:
-1 conversation, then 20 concurrent conversations, each sending realistic messages.
-Prints p50/p95 latency, messages per second and each server's resident memory.
+Starts both servers once (fresh database; Twilio, Telegram and Google's speech endpoint
+replaced by local fakes, as in the tests) and prints:
+  - REST: p50/p95 reply latency and messages/s with 1 and 20 concurrent conversations;
+  - SMS: p50/p95 of the signed webhook's TwiML reply, and segments per reply over the
+    held-out signposting set (median, largest, share in 2 or fewer, all GSM-7?);
+  - Telegram: time from posting an update to the fake Bot API receiving sendMessage;
+  - phone: time to first audio for an uncached answer (<Say> at once) and a cached one
+    (<Play> plus fetching the file);
+  - resident memory of each server.
 Usage: python scripts/bench.py [--model models/send-assistant.tar.gz] [--messages 200]
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
+import json
 import platform
+import statistics
 import sys
 import tempfile
 import time
+import urllib.parse
+import urllib.request
+import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+import yaml
+from twilio.request_validator import RequestValidator
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.sms import is_gsm7, segments  # noqa: E402
 from scripts import servers  # noqa: E402
+from tests.fakes.gtts_api import FakeGoogleTTS  # noqa: E402
+from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
 
 MESSAGES = (
     "hi",
@@ -30,6 +50,9 @@ MESSAGES = (
     "how do i get an ehcp",
     "thanks",
 )
+TOKEN, SECRET = "bench-token", "bench-secret"
+PUBLIC_URL = "https://send-assistant.example.org"
+phones = (f"+4477009{n:05d}" for n in itertools.count(1))
 
 
 def rss_mb(pid: int) -> float:
@@ -45,27 +68,129 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
-def run_load(assistant: servers.Assistant, conversations: int, total: int) -> None:
+def report(label: str, latencies: list[float], elapsed: float | None = None) -> None:
+    rate = f", {len(latencies) / elapsed:.1f} messages/s" if elapsed else ""
+    print(
+        f"  {label}: {len(latencies)} messages, p50 {percentile(latencies, 50) * 1000:.0f} ms, "
+        f"p95 {percentile(latencies, 95) * 1000:.0f} ms{rate}"
+    )
+
+
+def timed(func: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    func()
+    return time.perf_counter() - started
+
+
+def run_load(conversations: int, total: int, send: Callable[[int, int], object]) -> None:
+    """``conversations`` in parallel, each sending its share of ``total`` messages."""
     per_conversation = max(1, total // conversations)
 
     def conversation(number: int) -> list[float]:
-        timings = []
-        for i in range(per_conversation):
-            started = time.perf_counter()
-            assistant.say(f"bench-{conversations}-{number}", MESSAGES[i % len(MESSAGES)])
-            timings.append(time.perf_counter() - started)
-        return timings
+        return [timed(lambda i=i: send(number, i)) for i in range(per_conversation)]
 
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=conversations) as pool:
         latencies = [t for result in pool.map(conversation, range(conversations)) for t in result]
-    elapsed = time.perf_counter() - started
-    print(
-        f"  {conversations:>2} concurrent: {len(latencies)} messages, "
-        f"p50 {percentile(latencies, 50) * 1000:.0f} ms, "
-        f"p95 {percentile(latencies, 95) * 1000:.0f} ms, "
-        f"{len(latencies) / elapsed:.1f} messages/s"
+    report(f"{conversations:>2} concurrent", latencies, time.perf_counter() - started)
+
+
+def twilio_post(assistant: servers.Assistant, path: str, params: dict[str, str]) -> str:
+    signature = RequestValidator(TOKEN).compute_signature(f"{PUBLIC_URL}{path}", params)
+    request = urllib.request.Request(  # noqa: S310 (loopback)
+        f"{assistant.base_url}{path}",
+        data=urllib.parse.urlencode(params).encode(),
+        headers={"X-Twilio-Signature": signature},
     )
+    with urllib.request.urlopen(request, timeout=60) as reply:  # noqa: S310
+        return reply.read().decode()
+
+
+def sms(assistant: servers.Assistant, phone: str, text: str) -> list[str]:
+    params = {"MessageSid": "SM" + uuid.uuid4().hex, "From": phone, "Body": text}
+    twiml = twilio_post(assistant, "/webhooks/sms/webhook", params)
+    return [m.text or "" for m in ET.fromstring(twiml).findall("./Message")]  # noqa: S314
+
+
+def bench_rest(assistant: servers.Assistant, total: int) -> None:
+    print("REST channel")
+    send = lambda n, i: assistant.say(f"bench-{n}-{uuid.uuid4().hex[:6]}", MESSAGES[i % 7])  # noqa: E731
+    run_load(1, min(total, 60), send)
+    run_load(20, total, send)
+
+
+def bench_sms(assistant: servers.Assistant, total: int) -> None:
+    print("SMS channel (signed Twilio webhook, TwiML reply)")
+    # A new number for each conversation of up to 7 messages: under the flood limit.
+    send = lambda n, i: sms(assistant, numbers[(n, i // 7)], MESSAGES[i % 7])  # noqa: E731
+    numbers: dict[tuple[int, int], str] = {}
+    for key in itertools.product(range(20), range(total // 7 + 2)):
+        numbers[key] = next(phones)
+    run_load(1, min(total, 60), send)
+    run_load(20, total, send)
+    examples = yaml.safe_load((ROOT / "eval" / "signpost.yml").read_text())["examples"]
+    counts, plain = [], True
+    for example in examples:
+        for reply in sms(assistant, next(phones), example["text"]):
+            counts.append(segments(reply))
+            plain = plain and is_gsm7(reply)
+    print(
+        f"  segments per reply over {len(examples)} held-out messages: median "
+        f"{statistics.median(counts):.0f}, largest {max(counts)}, "
+        f"{sum(c <= 2 for c in counts) / len(counts):.0%} in 2 or fewer; all GSM-7: {plain}"
+    )
+
+
+def bench_telegram(assistant: servers.Assistant, fake: FakeTelegram, total: int) -> None:
+    print("Telegram channel (update posted -> sendMessage at the fake Bot API)")
+    acks, replies = [], []
+    for number in range(min(total, 40)):
+        chat = 900_000 + number
+        update = {
+            "update_id": 10_000 + number,
+            "message": {
+                "message_id": number + 1, "date": int(time.time()),
+                "chat": {"id": chat, "type": "private", "first_name": "Sam"},
+                "from": {"id": chat, "is_bot": False, "first_name": "Sam"},
+                "text": MESSAGES[number % 7],
+            },
+        }  # fmt: skip
+        request = urllib.request.Request(  # noqa: S310 (loopback)
+            f"{assistant.base_url}/webhooks/telegram/webhook",
+            data=json.dumps(update).encode(),
+            headers={"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": SECRET},
+        )
+        started = time.perf_counter()
+        with urllib.request.urlopen(request, timeout=30):  # noqa: S310
+            acks.append(time.perf_counter() - started)
+        deadline = time.monotonic() + 30
+        while not fake.calls_to("sendMessage", chat) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        replies.append(time.perf_counter() - started)
+    report("webhook acknowledged", acks)
+    report("first reply sent", replies)
+
+
+def bench_voice(assistant: servers.Assistant) -> None:
+    print("Phone line (time to first audio)")
+    for label in ("uncached answer", "cached answer"):
+        params = {"CallSid": "CA" + uuid.uuid4().hex, "From": next(phones)}
+        started = time.perf_counter()
+        root = ET.fromstring(twilio_post(assistant, "/webhooks/voice/webhook", params))  # noqa: S314
+        action = root.find("./Gather").get("action", "").removeprefix(PUBLIC_URL)
+        started = time.perf_counter()
+        answer = twilio_post(
+            assistant, action, {**params, "SpeechResult": "who helps with school transport"}
+        )
+        plays = [p.text for p in ET.fromstring(answer).iter("Play")]  # noqa: S314
+        if plays:
+            url = plays[0].replace(PUBLIC_URL, assistant.base_url)
+            with urllib.request.urlopen(url, timeout=30) as audio:  # noqa: S310
+                audio.read()
+        took = time.perf_counter() - started
+        kind = "<Play> and the audio file" if plays else "<Say> (audio made in the background)"
+        print(f"  {label}: {took * 1000:.0f} ms to {kind}")
+        time.sleep(8)  # let the background renderer cache the answer for the second call
 
 
 def main() -> int:
@@ -75,21 +200,30 @@ def main() -> int:
     args = parser.parse_args()
     with (
         tempfile.TemporaryDirectory() as workdir,
-        servers.running(
-            model=args.model, rasa_port=5405, actions_port=5455, workdir=Path(workdir), quiet=True
-        ) as assistant,
+        FakeTelegram() as telegram,
+        FakeGoogleTTS() as google,
     ):
-        assistant.say("bench-warmup", "hello")
-        print(
-            f"REST channel, {platform.node()} ({platform.machine()}), {time.strftime('%Y-%m-%d')}"
-        )
-        run_load(assistant, 1, min(args.messages, 60))
-        run_load(assistant, 20, args.messages)
-        actions, rasa = assistant.processes
-        print(
-            f"  resident memory: Rasa server {rss_mb(rasa.pid):.0f} MB, "
-            f"action server {rss_mb(actions.pid):.0f} MB"
-        )
+        env = {
+            "TWILIO_AUTH_TOKEN": TOKEN, "PUBLIC_URL": PUBLIC_URL, "PSEUDONYM_KEY": "bench",
+            "TELEGRAM_BOT_TOKEN": telegram.token, "TELEGRAM_WEBHOOK_SECRET": SECRET,
+            "TELEGRAM_API_BASE_URL": telegram.base_url, "AUDIO_DIR": f"{workdir}/audio",
+            "HTTPS_PROXY": google.proxy_url, "SSL_CERT_FILE": str(google.cert_file),
+        }  # fmt: skip
+        with servers.running(
+            model=args.model, rasa_port=5405, actions_port=5455, workdir=Path(workdir),
+            env=env, quiet=True,
+        ) as assistant:  # fmt: skip
+            assistant.say("bench-warmup", "hello")
+            print(f"{platform.node()} ({platform.machine()}, 2 cores), {time.strftime('%Y-%m-%d')}")
+            bench_rest(assistant, args.messages)
+            bench_sms(assistant, args.messages)
+            bench_telegram(assistant, telegram, args.messages)
+            bench_voice(assistant)
+            actions, rasa = assistant.processes
+            print(
+                f"Resident memory: Rasa server {rss_mb(rasa.pid):.0f} MB, "
+                f"action server {rss_mb(actions.pid):.0f} MB"
+            )
     return 0
 
 

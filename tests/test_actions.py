@@ -76,6 +76,9 @@ def test_signpost_names_who_can_help_and_offers_next_steps():
     assert first["buttons"] == OFFER_BUTTONS
     keys = first["custom"]["signpost"]
     assert keys[0] == "housing_adaptations" and 1 <= len(keys) <= 3
+    assert first["custom"]["sms"].splitlines()[1] == (
+        "1. Housing Adaptations (Disabled Facilities Grant): 01632 960122"
+    )
     assert messages[1]["text"] == PRIVACY_NOTE
     assert events == [
         SlotSet("privacy_notice_shown", True),

@@ -60,3 +60,13 @@ def test_render_joins_a_turn_into_one_plain_sms():
     )
     assert reply.buttons == tuple(BUTTONS)
     assert reply.segments == 1
+
+
+def test_a_shorter_sms_wording_replaces_the_message_before_it():
+    reply = render(
+        [
+            {"text": "These can help:\n1. A long line about a service. Call 01632 960101."},
+            {"custom": {"signpost": ["a"], "sms": "These can help:\n1. Service A: 01632 960101"}},
+        ]
+    )
+    assert reply.text == "These can help:\n1. Service A: 01632 960101"

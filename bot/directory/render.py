@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from bot.directory.records import Entry
 
 SAMPLE_NOTICE = "Sample data: these contacts are made up for testing."
+SHORT_SAMPLE_NOTICE = "Sample data: made-up contacts."
 
 
 def contact_sentence(entry: Entry) -> str:
@@ -35,6 +36,23 @@ def signpost_text(entries: Sequence[Entry], first_number: int = 1) -> str:
     lines += [entry_line(first_number + i, e) for i, e in enumerate(entries)]
     if any(e.sample_data for e in entries):
         lines.append(SAMPLE_NOTICE)
+    return "\n".join(lines)
+
+
+def short_contact(entry: Entry) -> str:
+    """The shortest way to reach ``entry``: a number, else an email, else how to refer."""
+    return entry.phone or entry.email or entry.how_to_refer or "ask the Local Offer team"
+
+
+def signpost_sms(entries: Sequence[Entry], first_number: int = 1) -> str:
+    """The same signpost for a text message, where every character costs: a name and a
+    number a line, and the one-line summary only when there is a single service."""
+    if len(entries) == 1:
+        return signpost_text(entries, first_number).replace(SAMPLE_NOTICE, SHORT_SAMPLE_NOTICE)
+    lines = ["These can help:"]
+    lines += [f"{first_number + i}. {e.name}: {short_contact(e)}" for i, e in enumerate(entries)]
+    if any(e.sample_data for e in entries):
+        lines.append(SHORT_SAMPLE_NOTICE)
     return "\n".join(lines)
 
 
