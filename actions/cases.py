@@ -45,10 +45,11 @@ class ActionRaiseIssue(Action):
         channel = tracker.get_latest_input_channel() or ""
         updates = CHANNELS_THAT_UPDATE.get(channel, "when you ask me")
         contact = f"\nOr contact them yourself. {contact_sentence(entry)}" if entry else ""
+        reply_time = f"They aim to reply within {days} working day{'s' if days > 1 else ''}."
         dispatcher.utter_message(
             text=(
                 f'I can send this to {name}: "{_quote(text)}"\n'
-                f"They aim to reply within {days} working day{'s' if days > 1 else ''}. "
+                f"{reply_time} "
                 f"You will get a case reference. I will update you {updates}.\n"
                 f"Shall I send it? I will keep your details only for this.{contact}"
             ),
@@ -56,7 +57,12 @@ class ActionRaiseIssue(Action):
                 {"title": "Yes, send it", "payload": "/affirm"},
                 {"title": "No, don't send", "payload": "/deny"},
             ],
-            json_message={"signpost": [decision.service]},
+            json_message={
+                "signpost": [decision.service],
+                # On SMS the family's own words are not repeated back: each character costs.
+                "sms": f"I can send this to {name}. {reply_time} "
+                "You will get a case reference and updates by text. Shall I send it?",
+            },
         )
         return [
             SlotSet("pending_issue", text),

@@ -8,7 +8,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-PRIVACY_NOTE = 'We keep this chat for 180 days to help you. Say "privacy" to learn more.'
+PRIVACY_NOTE = 'We keep chats for 180 days. Say "privacy" to learn more.'
 
 OFFER_BUTTONS: list[dict[str, str]] = [
     {"title": "More options", "payload": "/more_options"},

@@ -229,7 +229,11 @@ def test_an_issue_is_confirmed_then_becomes_a_case_only_its_family_can_follow(ap
     lines = messages[0]["text"].splitlines()
     assert lines[0] == f'I can send this to SEND Travel Assistance: "{said}"'
     assert lines[1].startswith("They aim to reply within 2 working days.")
-    assert messages[0]["custom"] == {"signpost": ["travel_assistance"]}
+    assert messages[0]["custom"] == {
+        "signpost": ["travel_assistance"],
+        "sms": "I can send this to SEND Travel Assistance. They aim to reply within 2 working "
+        "days. You will get a case reference and updates by text. Shall I send it?",
+    }
     assert events == [
         SlotSet("pending_issue", said),
         SlotSet("pending_service", "travel_assistance"),

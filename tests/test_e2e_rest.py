@@ -45,7 +45,7 @@ def test_a_parent_carer_is_signposted_in_one_reply(assistant):
     assert [b["title"] for b in first["buttons"]] == [
         "More options", "Talk to someone", "Give feedback",
     ]  # fmt: skip
-    assert texts(reply)[-1].startswith("We keep this chat for 180 days to help you.")
+    assert texts(reply)[-1].startswith("We keep chats for 180 days.")
 
 
 def test_after_college(assistant):

@@ -140,7 +140,7 @@ def test_a_question_is_signposted_with_an_inline_keyboard(assistant, fake):
     first, note = replies(fake, 700001, 2)[:2]
     assert "can help:\n1. SEND Travel Assistance: " in first.text
     assert first.buttons == OFFER
-    assert note.text.startswith("We keep this chat for 180 days to help you.")
+    assert note.text.startswith("We keep chats for 180 days.")
     assert "parse_mode" not in first.params  # plain text: nothing is read as markup
     assert not any("signpost" in call.text for call in fake.sent_to(700001))
 
@@ -211,7 +211,7 @@ def test_stop_means_no_more_messages_until_start(assistant, fake):
     post(assistant, message(chat, "/start"))
     welcome = settle(fake, chat)[1:]
     assert welcome[0].text.startswith("Hello. I help families find support")
-    assert welcome[1].text.startswith("We keep this chat for 180 days to help you.")
+    assert welcome[1].text.startswith("We keep chats for 180 days.")
 
 
 def test_a_blocked_bot_records_an_opt_out_and_writing_again_resumes(assistant, fake):
@@ -315,7 +315,7 @@ def test_when_telegram_stays_down_the_reply_waits_in_the_outbox(assistant, fake)
         "You can reply:\n- More options\n- Talk to someone\n- Give feedback"
     )
     assert sent[0].buttons == []  # the outbox sends plain text
-    assert sent[1].text.startswith("We keep this chat for 180 days to help you.")
+    assert sent[1].text.startswith("We keep chats for 180 days.")
     rows_sent = rows(
         assistant.workdir / "app.db",
         "select status from outbox where recipient = ? order by id",

@@ -229,7 +229,7 @@ def test_a_spoken_need_is_answered_and_9_repeats_it_from_the_cache(assistant):
     ]
     assert {verb for verb, _piece in spoken[: start + 3]} == {"Play"}  # all pre-rendered
     # The privacy note is not pre-rendered: read by <Say> now, made in the background.
-    assert ("Say", "We keep this chat for 180 days to help you.") in spoken
+    assert ("Say", "We keep chats for 180 days.") in spoken
     assert pieces[-5:] == speech_segments(phrases.AFTER_ANSWER)
     assert call.gather_path() == "/webhooks/voice/gather?mode=answered&misses=0"
     deadline = time.monotonic() + 20
