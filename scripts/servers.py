@@ -167,6 +167,9 @@ def start(
     if not ready:
         stop(assistant)
         raise RuntimeError("The Rasa server or the action server did not start.")
+    # One conversation turn loads the model's graph and the directory ranking, so the
+    # first real message is not the slow one.
+    assistant.say("warm-up", "/greet", timeout=120)
     return assistant
 
 

@@ -38,17 +38,44 @@ def _env(fake: FakeTwilio, **extra: str) -> dict[str, str]:
         "TWILIO_API_BASE_URL": fake.base_url,
         "PUBLIC_URL": PUBLIC_URL,
         "PSEUDONYM_KEY": "test-pseudonym-key",
+        # The TwiML path is under test here, not the clock: a loaded machine must not
+        # push replies onto the outbox path (tested on its own with SMS_REPLY_WITHIN=0).
+        "SMS_REPLY_WITHIN": "20",
         **extra,
     }
 
 
+class Inbox:
+    """A local SMTP server's mailbox (aiosmtpd), where services' case emails land."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, str]] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        self.messages.append((envelope.rcpt_tos[0], envelope.content.decode()))
+        return "250 OK"
+
+
 @pytest.fixture(scope="module")
-def assistant(tmp_path_factory, fake_twilio) -> Iterator[servers.Assistant]:
+def inbox() -> Iterator[tuple[Inbox, int]]:
+    from aiosmtpd.controller import Controller
+
+    mailbox, port = Inbox(), free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield mailbox, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory, fake_twilio, inbox) -> Iterator[servers.Assistant]:
     with servers.running(
         rasa_port=free_port(),
         actions_port=free_port(),
         workdir=tmp_path_factory.mktemp("sms"),
-        env=_env(fake_twilio),
+        env=_env(fake_twilio, SMTP_HOST="127.0.0.1", SMTP_PORT=str(inbox[1])),
         quiet=True,
     ) as running:
         yield running
@@ -186,3 +213,62 @@ def test_a_slow_turn_replies_through_the_outbox(tmp_path, fake_twilio):
     assert [m["To"] for m in sent] == ["+447700900888"]
     assert sent[0]["Body"].startswith("This service can help:\n1. SEND Travel Assistance:")
     assert sent[0]["StatusCallback"] == f"{PUBLIC_URL}/webhooks/sms/status"
+
+
+def _wait_for(condition, seconds=20.0):
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return condition()
+
+
+def test_feedback_by_text_is_stored_once_even_when_delivered_again(assistant):
+    phone = "+447700900321"
+    before = _count(assistant, "select count(*) from feedback")
+    for answer in ("I want to give feedback", "general", "5", "the chat was quick"):
+        reply_of(assistant, answer, phone=phone)
+    sid = "SM" + uuid.uuid4().hex
+    (thanks,) = reply_of(assistant, "no thanks", phone=phone, sid=sid)
+    assert (
+        thanks == "Thank you. Your feedback helps services get better. Your feedback is anonymous."
+    )
+    assert reply_of(assistant, "no thanks", phone=phone, sid=sid) == []  # Twilio retried
+    assert _count(assistant, "select count(*) from feedback") == before + 1
+    assert _count(assistant, "select count(*) from feedback where sender is null") >= 1
+
+
+def test_a_case_by_text_emails_the_service_and_staff_updates_reach_the_family(
+    assistant, inbox, fake_twilio
+):
+    import os
+    import subprocess
+    import sys
+
+    mailbox, _ = inbox
+    phone = "+447700900654"
+    (confirm,) = reply_of(
+        assistant, "the school taxi didnt turn up again this morning", phone=phone
+    )
+    assert confirm.startswith("I can send this to SEND Travel Assistance.")
+    (sent,) = reply_of(assistant, "yes", phone=phone)
+    reference = sent.split("reference is ")[1].split(".")[0]
+    assert _wait_for(lambda: any(reference in body for _, body in mailbox.messages))
+    to, body = next((t, b) for t, b in mailbox.messages if reference in b)
+    assert to.endswith("@example.org") and "the school taxi didnt turn up" in body
+    assert phone not in body
+
+    before = len(fake_twilio.sent)
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{assistant.workdir / 'app.db'}"}
+    subprocess.run(
+        [sys.executable, "-m", "bot", "cases", "ack", reference, "--message", "We will ring you."],
+        cwd=servers.ROOT, env=env, check=True, capture_output=True,
+    )  # fmt: skip
+    assert _wait_for(lambda: len(fake_twilio.sent) > before)
+    update = fake_twilio.sent[before]
+    assert update["To"] == phone
+    assert (
+        update["Body"]
+        == f"Your case {reference} has been picked up by the team.\nWe will ring you."
+    )
+    (status,) = reply_of(assistant, f"whats happening with {reference}", phone=phone)
+    assert status == f"Your case {reference} has been picked up by the team."
