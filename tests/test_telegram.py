@@ -353,3 +353,23 @@ def test_without_a_token_the_webhook_answers_503():
     answer = asyncio.run(connector.receive(request, never))
     assert answer.status == 503
     assert connector.get_output_channel() is None
+
+
+def test_feedback_on_telegram_is_stored_once_even_when_delivered_again(assistant, fake):
+    chat = 700099
+    db = assistant.workdir / "app.db"
+    before = rows(db, "select count(*) from feedback")[0][0]
+    sent = 0
+    for answer in ("I want to give feedback", "general", "4", "quick and clear"):
+        post(assistant, message(chat, answer))
+        sent = len(replies(fake, chat, sent + 1))
+    last = message(chat, "yes please")
+    for _ in range(2):  # Telegram delivers the same update again
+        assert post(assistant, last).status_code == 200
+    thanks = settle(fake, chat)[-1]
+    assert thanks.text == (
+        "Thank you. Your feedback helps services get better. We will reply on this chat."
+    )
+    assert rows(db, "select count(*) from feedback")[0][0] == before + 1
+    newest = "select channel, rating, consent, sender from feedback order by id desc"
+    assert rows(db, newest)[0] == ("telegram", 4, 1, sender_of(chat))
