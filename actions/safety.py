@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
 from bot.directory.topics import FRONT_DOOR_KEY
+from bot.notify.outbox import enqueue
 from bot.safety import check_message, emergency_text
 from bot.safety_log import flag_conversation
 
@@ -34,8 +35,18 @@ class ActionCrisis(Action):
         reasons = check_message(tracker.latest_message.get("text") or "").reasons or ("model",)
         channel = tracker.get_latest_input_channel() or "unknown"
         try:
-            flag_conversation(services.engine(), tracker.sender_id, channel, reasons)
+            flag_id = flag_conversation(services.engine(), tracker.sender_id, channel, reasons)
+            contact = services.settings().safeguarding_contact
+            if contact:  # no message text: staff read the conversation in the tracker store
+                enqueue(
+                    services.engine(),
+                    "email",
+                    contact,
+                    f"Safety flag {flag_id}: a {channel} conversation needs review now.\n"
+                    f"Reason: {', '.join(reasons)}.\nConversation id: {tracker.sender_id}",
+                    dedupe_key=f"safety-flag:{flag_id}",
+                )
         except Exception:
-            log.exception("could not record a safety flag for review")
+            log.exception("could not record or send a safety flag for review")
         # Whatever was under way (a feedback form) stops: nobody is asked for a rating now.
         return [ActiveLoop(None)]

@@ -13,8 +13,11 @@ from actions.common import OFFER_BUTTONS, privacy_note
 from actions.conversation import menu_buttons
 from bot.directory import Entry
 from bot.directory.render import contact_sentence, signpost_sms, signpost_text
+from bot.text import clean_input
 
 NEED_PREFIX = "need:"
+MAX_INPUT = 2000
+LONG_NOTE = "Your message was long, so I read the first part."
 TALK_TO_KEYS = ("local_offer", "sendiass")
 
 
@@ -49,7 +52,10 @@ class ActionSignpost(Action):
     ) -> list[dict[str, Any]]:
         """Name the one to three entries that can help; if none, offer the topic menu."""
         need = next(tracker.get_latest_entity_values("need"), None)
-        query = f"{NEED_PREFIX}{need}" if need else (tracker.latest_message.get("text") or "")
+        text, cut = clean_input(tracker.latest_message.get("text") or "", MAX_INPUT)
+        if cut:
+            dispatcher.utter_message(text=LONG_NOTE)
+        query = f"{NEED_PREFIX}{need}" if need else text
         entries = _find(query)
         if not entries:
             dispatcher.utter_message(

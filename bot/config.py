@@ -58,6 +58,7 @@ class Settings:
     smtp_port: int = 25
     smtp_from: str = "send-assistant@example.org"
     open311_api_key: str = ""
+    safeguarding_contact: str = ""
     telegram_bot_token: str = ""
     telegram_webhook_secret: str = ""
     telegram_api_base_url: str = "https://api.telegram.org/bot"
@@ -103,6 +104,7 @@ def load_settings(environ_file: Path | None = None) -> Settings:
         smtp_port=int(_env("SMTP_PORT", "25", dotenv)),
         smtp_from=_env("SMTP_FROM", "send-assistant@example.org", dotenv),
         open311_api_key=_env("OPEN311_API_KEY", "", dotenv),
+        safeguarding_contact=_env("SAFEGUARDING_CONTACT", "", dotenv),
         telegram_bot_token=_env("TELEGRAM_BOT_TOKEN", "", dotenv),
         telegram_webhook_secret=_env("TELEGRAM_WEBHOOK_SECRET", "", dotenv),
         telegram_api_base_url=_env("TELEGRAM_API_BASE_URL", "https://api.telegram.org/bot", dotenv),

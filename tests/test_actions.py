@@ -265,3 +265,24 @@ def test_talk_to_someone_about_a_topic_names_who_to_talk_to():
     assert events[0] == SlotSet(
         "last_query", "can someone talk me through his speech therapy report"
     )
+
+
+def test_a_configured_safeguarding_contact_is_emailed_without_message_text(
+    app_database, monkeypatch
+):
+    from bot.notify.outbox import OutboxRow
+
+    monkeypatch.setenv("SAFEGUARDING_CONTACT", "safeguarding@example.org")
+    services.reset()
+    run(ActionCrisis(), tracker("my dad hits me", "crisis", sender="tg-456"))
+    with session_scope(app_database) as session:
+        (email,) = session.scalars(select(OutboxRow)).all()
+    assert (email.channel, email.recipient) == ("email", "safeguarding@example.org")
+    assert "tg-456" in email.body and "abuse or violence" in email.body
+    assert "dad" not in email.body
+
+
+def test_a_very_long_message_is_read_in_part_with_a_polite_note():
+    messages, _ = run(ActionSignpost(), tracker("school transport " + "x" * 5000))
+    assert messages[0]["text"] == "Your message was long, so I read the first part."
+    assert messages[1]["custom"]["signpost"][0] == "travel_assistance"
