@@ -9,6 +9,7 @@ from actions.feedback import (
     ActionWhatChanged,
     ValidateFeedbackForm,
 )
+from actions.listen import ActionReadAloud, ActionTextOnly
 from actions.privacy import ActionConfirmDelete, ActionDeleteMyData
 from actions.safety import ActionCrisis
 from actions.signpost import ActionMoreOptions, ActionSignpost, ActionTalkToSomeone
@@ -17,6 +18,7 @@ __all__ = [
     "ActionCaseStatus",
     "ActionCreateCase",
     "ActionRaiseIssue",
+    "ActionReadAloud",
     "ActionAskFeedbackService",
     "ActionCancelFeedback",
     "ActionConfirmDelete",
@@ -27,6 +29,7 @@ __all__ = [
     "ActionSignpost",
     "ActionSubmitFeedback",
     "ActionTalkToSomeone",
+    "ActionTextOnly",
     "ActionTopicMenu",
     "ActionWhatChanged",
     "ValidateFeedbackForm",

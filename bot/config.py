@@ -62,6 +62,7 @@ class Settings:
     telegram_bot_token: str = ""
     telegram_webhook_secret: str = ""
     telegram_api_base_url: str = "https://api.telegram.org/bot"
+    phone_line_number: str = ""
     audio_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "var" / "audio")
     retention_days: int = 180
 
@@ -108,6 +109,7 @@ def load_settings(environ_file: Path | None = None) -> Settings:
         telegram_bot_token=_env("TELEGRAM_BOT_TOKEN", "", dotenv),
         telegram_webhook_secret=_env("TELEGRAM_WEBHOOK_SECRET", "", dotenv),
         telegram_api_base_url=_env("TELEGRAM_API_BASE_URL", "https://api.telegram.org/bot", dotenv),
+        phone_line_number=_env("PHONE_LINE_NUMBER", "", dotenv),
         audio_dir=Path(_env("AUDIO_DIR", str(var_dir / "audio"), dotenv)),
         retention_days=int(_env("RETENTION_DAYS", "180", dotenv)),
     )

@@ -1,5 +1,7 @@
-"""Speech audio for the phone line: play it from the cache, make what is missing in the
-background, and serve the files for Twilio's <Play> at /webhooks/voice/audio/<key>.<ext>.
+"""Speech audio for the channels. The phone line plays it from the cache and makes what is
+missing in the background (:class:`Speaker`); web chat and Telegram get a whole reply as one
+file when someone asks to listen (:class:`ReplyAudio`). Files are served for Twilio's <Play>
+and the web chat page at /webhooks/voice/audio/<key>.<ext> and /webhooks/webchat/audio/...
 
 A file never changes once made (its name is the hash of what it says), so it is sent
 with a year-long ``Cache-Control``, its key as a strong ETag, and 304 when the client
@@ -18,13 +20,43 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.twiml import TwiML
 
-from bot.speech.cache import SpeechCache
-from bot.speech.config import SpeechSettings
-from bot.speech.text import speech_segments
-from channels.voice_twiml import Spoken, add_speech, quotes
+from bot.config import Settings
+from bot.db import shared_engine
+from bot.speech.cache import Rendered, SpeechCache
+from bot.speech.config import SpeechSettings, load_speech_settings
+from bot.speech.engines import build_engines
+from bot.speech.listen import Listener, listen_text
+from bot.speech.text import quotes, speech_segments
+from channels.voice_twiml import Spoken, add_speech
 
 log = logging.getLogger(__name__)
 CACHE_CONTROL = "public, max-age=31536000, immutable"
+LISTEN_TIMEOUT = 30.0
+
+
+def open_cache(settings: Settings, speech: SpeechSettings) -> SpeechCache:
+    """The audio cache in ``AUDIO_DIR``, indexed in the application database."""
+    db = shared_engine(settings.database_url)
+    return SpeechCache(db, settings.audio_dir, build_engines(speech), speech.language)
+
+
+class ReplyAudio:
+    """A whole reply as one audio file, for "read it to me" on web chat and Telegram."""
+
+    def __init__(self, settings: Settings, speech: SpeechSettings | None = None) -> None:
+        self.settings, self.speech = settings, speech or load_speech_settings()
+        self._cache: SpeechCache | None = None
+        self.listener = Listener(lambda: self.cache, LISTEN_TIMEOUT)
+
+    @property
+    def cache(self) -> SpeechCache:
+        if self._cache is None:
+            self._cache = open_cache(self.settings, self.speech)
+        return self._cache
+
+    async def for_messages(self, messages: list[dict], private: str = "") -> Rendered:
+        """The audio for a turn's messages, leaving out sentences that repeat ``private``."""
+        return await self.listener.audio(listen_text(messages, private))
 
 
 class Speaker:

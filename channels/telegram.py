@@ -8,7 +8,8 @@ Replies go straight out through the Bot API with their inline keyboards, spaced 
 waiting out Telegram's 429 "retry after". Only private chats are answered.
 
 Commands: /start (hello, and opts back in), /help (topics), /stop (no more messages until
-/start) and /delete (delete my data, after a confirmation).
+/start), /delete (delete my data, after a confirmation), /listen (each answer comes as a
+voice message too; "read it to me" does the same) and /text (text only again).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.engine import Engine
-from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
@@ -42,7 +43,10 @@ from bot.db import session_scope, shared_engine
 from bot.notify.outbox import PermanentFailure, TemporaryFailure, deliver_due, enqueue
 from bot.privacy import pseudonymise
 from bot.safety import check_message, emergency_text
+from bot.speech.cache import Audio
+from bot.speech.config import SpeechSettings
 from bot.text import clean_input
+from channels.audio import ReplyAudio
 from channels.telegram_render import (
     CALLBACK_DATA_LIMIT,
     menu_for,
@@ -60,8 +64,14 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
 MAX_INBOUND = 2000
 OUTBOX_POLL_SECONDS = 2.0
 BLOCKED = "blocked"
-KNOWN_COMMANDS = ("start", "help", "stop", "delete")
-COMMAND_INTENTS = {"start": "/greet", "help": "/help_menu", "delete": "/delete_my_data"}
+KNOWN_COMMANDS = ("start", "help", "stop", "delete", "listen", "text")
+COMMAND_INTENTS = {
+    "start": "/greet",
+    "help": "/help_menu",
+    "delete": "/delete_my_data",
+    "listen": "/read_aloud",
+    "text": "/text_only",
+}
 
 UNREADABLE_TEXT = (
     "Sorry, I cannot open stickers, photos, voice notes or files. "
@@ -73,6 +83,7 @@ TRUNCATED_NOTE = (
     "Your message was long, so I only read the first part. "
     "You can send the rest in another message."
 )
+NO_AUDIO_TEXT = "Sorry, I cannot make the sound right now. The answer is in the message above."
 STALE_BUTTON_TEXT = (
     "Sorry, that button is from an older message. Type what you need, or send /help for topics."
 )
@@ -161,15 +172,33 @@ class TelegramSender:
         self, chat_id: int | str, text: str, markup: InlineKeyboardMarkup | None = None
     ) -> str:
         """Send one plain-text message (no Markdown or HTML); return Telegram's message id."""
+        return await self._send(
+            chat_id,
+            lambda: self.bot.send_message(
+                chat_id,
+                text,
+                reply_markup=markup,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            ),
+        )
+
+    async def deliver_audio(self, chat_id: int | str, audio: Audio) -> str:
+        """Send a reply's audio: MP3 as a voice message, other audio (WAV) as a file."""
+        data, name = audio.path.read_bytes(), f"answer{audio.path.suffix}"
+        if audio.content_type == "audio/mpeg":
+            return await self._send(
+                chat_id, lambda: self.bot.send_voice(chat_id, data, filename=name)
+            )
+        return await self._send(
+            chat_id, lambda: self.bot.send_document(chat_id, data, filename=name)
+        )
+
+    async def _send(self, chat_id: int | str, call: Callable[[], Awaitable[Message]]) -> str:
+        """Make one Bot API call in turn, with retries; return the sent message's id."""
         for attempt in range(1, self.attempts + 1):
             await self._take_turn(str(chat_id))
             try:
-                sent = await self.bot.send_message(
-                    chat_id,
-                    text,
-                    reply_markup=markup,
-                    link_preview_options=LinkPreviewOptions(is_disabled=True),
-                )
+                sent = await call()
                 return str(sent.message_id)
             except RetryAfter as exc:
                 wait = float(exc.retry_after)
@@ -266,8 +295,10 @@ class TelegramInput(InputChannel):
     def from_credentials(cls, credentials: dict[str, Any] | None) -> TelegramInput:
         return cls(load_settings())
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, speech: SpeechSettings | None = None) -> None:
         self.settings = settings
+        self.audio = ReplyAudio(settings, speech)
+        self.agent: Any = None  # Rasa's agent, for the read-aloud setting in the tracker
         self.tasks: set[asyncio.Task[None]] = set()
         self.worker: asyncio.Task[None] | None = None
         self._sender: TelegramSender | None = None
@@ -329,6 +360,7 @@ class TelegramInput(InputChannel):
                 await asyncio.wait(self.tasks, timeout=5)
             if self._sender is not None:
                 await self._sender.bot.request.shutdown()
+            self.audio.listener.close()
 
         return telegram_webhook
 
@@ -351,6 +383,7 @@ class TelegramInput(InputChannel):
         if not self.secret_ok(request.headers.get(SECRET_HEADER)):
             log.warning("telegram: rejected an update with a missing or wrong secret token")
             return response.json({"ok": False}, status=403)
+        self.agent = request.app.ctx.agent
         try:
             update = Update.de_json(request.json, self.sender.bot)
             update_id = str(update.update_id)
@@ -464,7 +497,33 @@ class TelegramInput(InputChannel):
         messages = collector.messages
         if inbound.truncated:
             messages.append({"text": TRUNCATED_NOTE})
-        return await self.send_reply(turn, messages)
+        status = await self.send_reply(turn, messages)
+        if status == "replied" and await self.reads_aloud(sender):
+            await self.send_audio(turn, messages, private=inbound.text)
+        return status
+
+    async def reads_aloud(self, sender: str) -> bool:
+        """True when this person asked for answers read aloud (the ``read_aloud`` slot)."""
+        if self.agent is None:
+            return False
+        try:
+            tracker = await self.agent.tracker_store.retrieve(sender)
+        except Exception:
+            log.exception("telegram: could not read the read-aloud setting for %s", sender)
+            return False
+        return bool(tracker is not None and tracker.get_slot("read_aloud"))
+
+    async def send_audio(self, to: ReplyTo, messages: list[dict[str, Any]], private: str) -> None:
+        """Send the turn as a voice message; if no audio can be made, say so in a line."""
+        rendered = await self.audio.for_messages(messages, private)
+        try:
+            if rendered.audio is None:
+                log.warning("telegram: no audio for %s: %s", to.sender, "; ".join(rendered.reasons))
+                await self.sender.deliver(to.chat_id, NO_AUDIO_TEXT)
+            else:
+                await self.sender.deliver_audio(to.chat_id, rendered.audio)
+        except (TemporaryFailure, PermanentFailure) as exc:
+            log.warning("telegram: audio for %s not delivered: %s", to.sender, exc)
 
     def warn_once_a_minute(self, sender: str) -> bool:
         """True if ``sender`` has not been asked to slow down in the last minute (and notes it)."""

@@ -16,7 +16,6 @@ from twilio.twiml.voice_response import Gather, Play, Say, VoiceResponse
 
 from bot import sms
 from bot.safety import emergency_text
-from bot.text import normalise
 
 # The line every emergency reply has: used to put that reply first, whatever came before.
 EMERGENCY_MARKER = emergency_text(None).splitlines()[1]
@@ -128,9 +127,3 @@ def last_bot_messages(events: Sequence[Event]) -> list[dict[str, Any]]:
             data = {k: v for k in ("buttons", "custom") if (v := event.data.get(k))}
             messages.insert(0, {"text": event.text, **data})
     return messages
-
-
-def quotes(piece: str, private: str) -> bool:
-    """True when ``piece`` repeats what the caller said (``private``), in any case or spacing."""
-    said = normalise(private)
-    return bool(said) and f" {said} " in f" {normalise(piece)} "

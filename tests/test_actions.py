@@ -14,6 +14,7 @@ from sqlalchemy import select
 from actions import services
 from actions.common import OFFER_BUTTONS, PRIVACY_NOTE
 from actions.feedback import ActionCancelFeedback, ActionSubmitFeedback, ValidateFeedbackForm
+from actions.listen import ActionReadAloud, ActionTextOnly
 from actions.privacy import ActionDeleteMyData
 from actions.safety import ActionCrisis
 from actions.signpost import ActionMoreOptions, ActionSignpost, ActionTalkToSomeone
@@ -286,3 +287,65 @@ def test_a_very_long_message_is_read_in_part_with_a_polite_note():
     messages, _ = run(ActionSignpost(), tracker("school transport " + "x" * 5000))
     assert messages[0]["text"] == "Your message was long, so I read the first part."
     assert messages[1]["custom"]["signpost"][0] == "travel_assistance"
+
+
+# --- read it to me ----------------------------------------------------------------------
+
+ANSWER = {"text": "These can help:\n1. SEND Team", "data": {"buttons": OFFER_BUTTONS}}
+
+
+def conversation(channel: str, *earlier: dict[str, Any]) -> Tracker:
+    """A tracker whose last message is "read it to me", after ``earlier`` events."""
+    track = tracker("read it to me", intent="read_aloud")
+    now = {"event": "user", "text": "read it to me", "input_channel": channel}
+    track.events = [*earlier, now]
+    return track
+
+
+def test_read_aloud_turns_the_setting_on_and_says_the_last_answer_again():
+    earlier = (
+        {"event": "user", "text": "hi", "input_channel": "telegram"},
+        {"event": "bot", "text": "Hello."},
+        {"event": "user", "text": "ehcp help", "input_channel": "telegram"},
+        {"event": "bot", **ANSWER},
+        {"event": "bot", "text": PRIVACY_NOTE, "data": {}},
+    )
+    messages, events = run(ActionReadAloud(), conversation("telegram", *earlier))
+    assert [(m["text"], m["buttons"], m["custom"]) for m in messages] == [
+        ("OK. I will read my answers out loud as well.", [], {"read_aloud": True}),
+        ("Here is my last answer again.", [], {}),
+        ("These can help:\n1. SEND Team", OFFER_BUTTONS, {}),
+    ]  # the privacy note is not repeated
+    assert events == [SlotSet("read_aloud", True)]
+
+
+def test_read_aloud_with_nothing_said_yet_asks_what_they_need():
+    messages, events = run(ActionReadAloud(), conversation("rest"))
+    assert [m["text"] for m in messages] == [
+        "OK. I will read my answers out loud as well.",
+        "Tell me what you need, and I will read out my answer.",
+    ]
+    assert events == [SlotSet("read_aloud", True)]
+
+
+def test_by_text_message_read_aloud_points_to_the_phone_line(monkeypatch):
+    messages, events = run(ActionReadAloud(), conversation("sms"))
+    assert [m["text"] for m in messages] == [
+        "Sorry, text messages cannot carry sound. You can ask to talk to someone instead."
+    ]
+    monkeypatch.setenv("PHONE_LINE_NUMBER", "01632 960100")
+    services.reset()
+    messages, events = run(ActionReadAloud(), conversation("sms"))
+    assert [m["text"] for m in messages] == [
+        "Text messages cannot carry sound. Call 01632 960100 to hear my answers read out."
+    ]
+    assert events == []
+
+
+def test_text_only_turns_reading_aloud_off():
+    messages, events = run(ActionTextOnly(), tracker("just text please", intent="text_only"))
+    assert [(m["text"], m["custom"]) for m in messages] == [
+        ('OK. I will only send text now. Say "read it to me" to hear answers again.',
+         {"read_aloud": False}),
+    ]  # fmt: skip
+    assert events == [SlotSet("read_aloud", False)]

@@ -8,6 +8,7 @@ MP3 in Google's format.
 from __future__ import annotations
 
 import array
+import asyncio
 import dataclasses
 import io
 import math
@@ -22,13 +23,15 @@ import pytest
 from twilio.twiml.voice_response import VoiceResponse
 
 from bot.config import PROJECT_ROOT, load_settings
+from bot.speech.audio import audio_kind
 from bot.speech.cache import FAILED, NEW, REUSED, SpeechCache
 from bot.speech.config import SpeechSettings
 from bot.speech.engines import EspeakEngine, GttsEngine, build_engines
+from bot.speech.listen import Listener, listen_text
 from bot.speech.prerender import pieces, prerender
-from bot.speech.text import speech_segments
+from bot.speech.text import quotes, speech_segments
 from channels.audio import Speaker
-from channels.voice_twiml import Spoken, add_speech, choices, quotes
+from channels.voice_twiml import Spoken, add_speech, choices
 from tests.fakes.gtts_api import FakeGoogleTTS, mp3_for
 
 HAS_ESPEAK = shutil.which("espeak-ng") is not None
@@ -243,3 +246,65 @@ def test_a_questions_buttons_become_keys_and_the_offer_does_not():
     assert choices([{"text": "x", "buttons": yes_no}, {"text": "y"}]) == [
         ("1", "/affirm", "Yes, send it"), ("2", "/deny", "No, don't send"),
     ]  # fmt: skip
+
+
+# --- "read it to me": a whole reply as one file, for web chat and Telegram --------------
+
+SIGNPOST = {
+    "text": "These can help:\n1. SEND Team 0-25: Plans for school. Call 01632 960103.",
+    "buttons": [
+        {"title": "More options", "payload": "/more_options"},
+        {"title": "Talk to someone", "payload": "/talk_to_someone"},
+    ],
+}
+
+
+def test_a_reply_is_read_with_its_choices_and_numbers_in_groups():
+    assert listen_text([SIGNPOST, {"custom": {"signpost": ["send_team"]}}]) == (
+        "These can help. SEND Team 0 to 25. Plans for school. "
+        "Call 0 1 6 3 2, 9 6 0, 1 0 3. You can choose: More options, or Talk to someone."
+    )
+
+
+def test_a_sentence_repeating_the_persons_words_is_not_read():
+    reply = [{"text": 'You wrote:\n"my son hates the bus"\nIs that right?'}]
+    assert listen_text(reply, private="My son hates the bus") == "You wrote. Is that right?"
+    assert listen_text([{"text": "  "}, {"custom": {"read_aloud": True}}]) == ""
+
+
+def test_listening_makes_one_mp3_and_reuses_it(engine, tmp_path, google):
+    cache = _cache(engine, tmp_path, GttsEngine(timeout=2))
+    listener = Listener(lambda: cache, timeout=5)
+    text, before = listen_text([SIGNPOST]), len(google.texts)
+    first = asyncio.run(listener.audio(text))
+    made = len(google.texts)
+    second = asyncio.run(listener.audio(text))
+    listener.close()
+    assert (first.status, second.status) == (NEW, REUSED)
+    assert first.audio == second.audio and first.audio.content_type == "audio/mpeg"
+    assert audio_kind(first.audio.path.read_bytes()) == "mp3"
+    assert made - before == 9  # gTTS asks once per phrase (it cuts at . , and :)
+    assert len(google.texts) == made  # the second time came from the cache
+
+
+@needs_espeak
+def test_a_slow_engine_never_holds_the_reply_and_the_audio_is_ready_next_time(
+    engine, tmp_path, google
+):
+    cache = _cache(engine, tmp_path, GttsEngine(timeout=1), EspeakEngine())
+    listener = Listener(lambda: cache, timeout=0.2)
+    google.fail_next("hang")
+    started = time.monotonic()
+    slow = asyncio.run(listener.audio(TEXT))
+    waited = time.monotonic() - started
+    listener.executor.shutdown(wait=True)  # the render goes on: gTTS times out, espeak speaks
+    assert (slow.status, slow.audio) == (FAILED, None)
+    assert slow.reasons == ("making the audio took longer than 0.2 s",)
+    assert waited < 0.9
+    later = asyncio.run(Listener(lambda: cache).audio(TEXT))
+    assert (later.status, later.audio.engine) == (REUSED, "espeak")
+
+
+def test_nothing_to_say_is_a_failure_with_a_reason(engine, tmp_path):
+    outcome = asyncio.run(Listener(lambda: _cache(engine, tmp_path)).audio(" "))
+    assert (outcome.status, outcome.reasons) == (FAILED, ("there is nothing to say",))

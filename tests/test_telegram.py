@@ -29,7 +29,9 @@ from channels.telegram import (
 )
 from scripts import servers
 from tests.conftest import free_port
-from tests.fakes.telegram_api import BLOCKED, SERVER_ERROR, FakeTelegram
+from bot.speech.audio import audio_kind
+from tests.fakes.gtts_api import FakeGoogleTTS
+from tests.fakes.telegram_api import BLOCKED, SERVER_ERROR, FakeTelegram, Upload
 
 pytestmark = pytest.mark.e2e
 
@@ -49,14 +51,25 @@ def fake() -> Iterator[FakeTelegram]:
 
 
 @pytest.fixture(scope="module")
-def assistant(tmp_path_factory, fake) -> Iterator[servers.Assistant]:
+def google() -> Iterator[FakeGoogleTTS]:
+    with FakeGoogleTTS() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory, fake, google) -> Iterator[servers.Assistant]:
+    workdir = tmp_path_factory.mktemp("telegram")
     env = {
         "TELEGRAM_BOT_TOKEN": TOKEN,
         "TELEGRAM_WEBHOOK_SECRET": SECRET,
         "TELEGRAM_API_BASE_URL": fake.base_url,
         "PSEUDONYM_KEY": KEY,
+        # Spoken replies: real gTTS reaches the fake Google through the proxy it honours.
+        "HTTPS_PROXY": google.proxy_url,
+        "SSL_CERT_FILE": str(google.cert_file),
+        "SPEECH_GTTS_PAUSE": "0",
+        "AUDIO_DIR": str(workdir / "audio"),
     }
-    workdir = tmp_path_factory.mktemp("telegram")
     with servers.running(
         rasa_port=free_port(), actions_port=free_port(), workdir=workdir, quiet=True, env=env
     ) as running:
@@ -373,3 +386,45 @@ def test_feedback_on_telegram_is_stored_once_even_when_delivered_again(assistant
     assert rows(db, "select count(*) from feedback")[0][0] == before + 1
     newest = "select channel, rating, consent, sender from feedback order by id desc"
     assert rows(db, newest)[0] == ("telegram", 4, 1, sender_of(chat))
+
+
+def test_listen_sends_each_answer_as_a_voice_message_until_text_is_asked_for(
+    assistant, fake, google
+):
+    chat = 700120
+    post(assistant, message(chat, "who can help with school transport"))
+    answer = replies(fake, chat, 2)[0]
+    post(assistant, message(chat, "/listen"))
+    (voice,) = fake.wait_for(lambda: fake.calls_to("sendVoice", chat))
+    texts = [c.text for c in settle(fake, chat)]
+    assert texts[2:] == [
+        "OK. I will read my answers out loud as well.",
+        "Here is my last answer again.",
+        answer.text,
+    ]
+    upload = voice.params["voice"]
+    assert isinstance(upload, Upload) and upload.filename == "answer.mp3"
+    assert audio_kind(upload.data) == "mp3"
+    assert "I will read my answers out loud as well" in google.texts
+    post(assistant, message(chat, "speech therapy for my 4 year old"))
+    assert len(fake.wait_for(lambda: fake.calls_to("sendVoice", chat)[1:])) == 1
+    post(assistant, message(chat, "/text"))
+    post(assistant, message(chat, "who can help with school transport"))
+    settled = settle(fake, chat)
+    assert settled[-2].text == (
+        'OK. I will only send text now. Say "read it to me" to hear answers again.'
+    )
+    assert settled[-1].text == answer.text
+    assert len(fake.calls_to("sendVoice", chat)) == 2
+
+
+def test_when_google_refuses_the_offline_voice_is_sent_as_a_file(assistant, fake, google):
+    chat = 700121
+    post(assistant, message(chat, "read it to me"))
+    fake.wait_for(lambda: fake.calls_to("sendVoice", chat))
+    google.fail_next(429)
+    post(assistant, message(chat, "my daughter needs a wheelchair ramp at home"))
+    (sent,) = fake.wait_for(lambda: fake.calls_to("sendDocument", chat))
+    google.failures.clear()
+    upload = sent.params["document"]
+    assert (upload.filename, audio_kind(upload.data)) == ("answer.wav", "wav")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from bot.text import normalise
+
 _URL = re.compile(r"(?:https?://|www\.)\S*[^\s.,;:!?)]", re.IGNORECASE)
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 # A UK number: 0 or +44, then 7 to 10 more digits with single spaces or dashes between.
@@ -140,3 +142,9 @@ def segments(text: str) -> list[str]:
 def speech_segments(text: str) -> list[str]:
     """``text`` made speech-friendly and cut into the pieces that are cached."""
     return segments(speech_text(text))
+
+
+def quotes(piece: str, private: str) -> bool:
+    """True when ``piece`` repeats what the person said (``private``), in any case or spacing."""
+    said = normalise(private)
+    return bool(said) and f" {said} " in f" {normalise(piece)} "

@@ -1,12 +1,14 @@
 """A fake Telegram Bot API on loopback, so python-telegram-bot can be tested offline.
 
 It answers ``/bot<token>/<method>`` like Telegram (``{"ok": true, "result": ...}``), records
-every call, hands out queued updates to ``getUpdates``, and can be told to answer the next
+every call (files sent as multipart forms, such as a voice message, as ``Upload``s), hands out queued updates to ``getUpdates``, and can be told to answer the next
 few ``sendMessage`` calls with a 429 (retry after) or a 403 (blocked by the user).
 """
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
 import json
 import threading
 import time
@@ -30,6 +32,15 @@ BLOCKED = (
     403,
     {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"},
 )
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file sent in a multipart form: its file name, content type and bytes."""
+
+    filename: str
+    content_type: str
+    data: bytes
 
 
 @dataclass
@@ -153,15 +164,20 @@ class FakeTelegram:
                 if chat in (None, str(params.get("chat_id"))):
                     del self.failures[index]
                     return failure
-        if method == "sendMessage":
+        if method in ("sendMessage", "sendVoice", "sendDocument"):
             self._message_id += 1
-            message = {
+            message: dict[str, Any] = {
                 "message_id": self._message_id,
                 "date": int(time.time()),
                 "chat": {"id": int(params["chat_id"]), "type": "private"},
                 "from": {"id": 123, "is_bot": True, "first_name": "Helper"},
-                "text": params.get("text", ""),
             }
+            if method == "sendMessage":
+                message["text"] = params.get("text", "")
+            if method == "sendVoice":
+                message["voice"] = {"file_id": "v1", "file_unique_id": "v1", "duration": 1}
+            if method == "sendDocument":
+                message["document"] = {"file_id": "d1", "file_unique_id": "d1"}
             if params.get("reply_markup"):
                 message["reply_markup"] = json.loads(params["reply_markup"])
             return 200, {"ok": True, "result": message}
@@ -180,6 +196,19 @@ def _parse(content_type: str, raw: bytes) -> dict[str, Any]:
         return {}
     if content_type.startswith("application/json"):
         return dict(json.loads(raw))
+    if content_type.startswith("multipart/form-data"):
+        header = f"Content-Type: {content_type}\r\n\r\n".encode()
+        form = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(header + raw)
+        params: dict[str, Any] = {}
+        for part in form.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            data = part.get_payload(decode=True) or b""
+            filename = part.get_filename()
+            if filename is None:
+                params[str(name)] = data.decode()
+            else:
+                params[str(name)] = Upload(filename, part.get_content_type(), data)
+        return params
     return {key: values[0] for key, values in parse_qs(raw.decode()).items()}
 
 
