@@ -19,6 +19,7 @@ from bot.config import load_settings
 from bot.db import make_engine
 from bot.notify.outbox import enqueue
 from bot.privacy import pseudonymise
+from bot.speech.audio import audio_kind
 from channels import telegram_poll
 from channels.telegram import (
     FLOOD_TEXT,
@@ -29,7 +30,6 @@ from channels.telegram import (
 )
 from scripts import servers
 from tests.conftest import free_port
-from bot.speech.audio import audio_kind
 from tests.fakes.gtts_api import FakeGoogleTTS
 from tests.fakes.telegram_api import BLOCKED, SERVER_ERROR, FakeTelegram, Upload
 

@@ -1,8 +1,9 @@
 """A fake Telegram Bot API on loopback, so python-telegram-bot can be tested offline.
 
 It answers ``/bot<token>/<method>`` like Telegram (``{"ok": true, "result": ...}``), records
-every call (files sent as multipart forms, such as a voice message, as ``Upload``s), hands out queued updates to ``getUpdates``, and can be told to answer the next
-few ``sendMessage`` calls with a 429 (retry after) or a 403 (blocked by the user).
+every call (a file sent in a multipart form, such as a voice message, as an ``Upload``),
+hands out queued updates to ``getUpdates``, and can be told to answer the next few
+``sendMessage`` calls with a 429 (retry after) or a 403 (blocked by the user).
 """
 
 from __future__ import annotations
