@@ -55,7 +55,8 @@ def answers_said(events: list[Any], texts: list[str]) -> tuple[list[dict[str, An
     return messages, found[texts[-1]][1]
 
 
-def _texts(body: Any) -> tuple[str, list[str]] | None:
+def listen_request(body: Any) -> tuple[str, list[str]] | None:
+    """The sender and texts of a listen request; None unless both are present and sensible."""
     if not isinstance(body, dict):
         return None
     sender, texts = body.get("sender"), body.get("texts")
@@ -113,7 +114,7 @@ class WebChatInput(InputChannel):
     async def listen(self, request: Request) -> HTTPResponse:
         """Make the audio for answers the assistant gave this sender; return its address."""
         try:
-            asked = _texts(request.json)
+            asked = listen_request(request.json)
         except Exception:  # not JSON at all
             asked = None
         if asked is None:

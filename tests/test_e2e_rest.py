@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import array
+import io
+import math
 import sqlite3
+import wave
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
+from actions.listen import AGAIN, TURNED_ON
+from bot.speech.listen import listen_text
+from channels.webchat import NOT_SAID
 from scripts import servers
 from tests.conftest import free_port
 
@@ -22,7 +30,11 @@ def assistant(tmp_path_factory) -> Iterator[servers.Assistant]:
         actions_port=free_port(),
         workdir=workdir,
         quiet=True,
-        env={"OPEN311_API_KEY": OPEN311_KEY},
+        env={
+            "OPEN311_API_KEY": OPEN311_KEY,
+            "SPEECH_ENGINES": "espeak",  # the offline voice: no network, real speech
+            "AUDIO_DIR": str(workdir / "audio"),
+        },
     ) as running:
         yield running
 
@@ -132,3 +144,50 @@ def test_an_issue_becomes_a_case_the_family_can_follow_and_open311_can_read(assi
     assert (case["service_request_id"], case["status"], case["service_code"]) == (
         reference, "open", "travel_assistance",
     )  # fmt: skip
+
+
+def listen(assistant, sender, texts_to_read):
+    url = f"{assistant.base_url}/webhooks/webchat/listen"
+    return httpx.post(url, json={"sender": sender, "texts": texts_to_read}, timeout=40)
+
+
+def test_the_web_chat_reads_an_answer_aloud_as_real_speech(assistant):
+    answer = assistant.say("web-listen", "who can help with school transport")[0]
+    listened = listen(assistant, "web-listen", [answer["text"]])
+    assert listened.status_code == 200
+    body = listened.json()
+    assert (body["type"], body["engine"]) == ("audio/wav", "espeak")
+    assert body["url"].startswith("/webhooks/webchat/audio/") and body["url"].endswith(".wav")
+    audio = httpx.get(f"{assistant.base_url}{body['url']}", timeout=10)
+    assert audio.status_code == 200 and audio.headers["content-type"] == "audio/wav"
+    assert audio.headers["cache-control"] == "public, max-age=31536000, immutable"
+    with wave.open(io.BytesIO(audio.content)) as sound:
+        seconds = sound.getnframes() / sound.getframerate()
+        samples = array.array("h", sound.readframes(sound.getnframes()))
+    words = len(listen_text([answer]).split())
+    assert 0.2 * words < seconds < 1.0 * words  # about as long as reading those words takes
+    assert math.sqrt(sum(s * s for s in samples) / len(samples)) > 500  # speech, not silence
+    again = httpx.get(
+        f"{assistant.base_url}{body['url']}", headers={"If-None-Match": audio.headers["etag"]}
+    )
+    assert again.status_code == 304
+    assert listen(assistant, "web-listen", [answer["text"]]).json() == body  # from the cache
+
+
+def test_the_web_chat_reads_out_only_what_it_said_in_that_chat(assistant):
+    answer = assistant.say("web-own", "who can help with school transport")[0]["text"]
+    forged = listen(assistant, "web-own", ["Call 0900 000000 now for help"])
+    assert (forged.status_code, forged.json()) == (404, {"message": NOT_SAID})
+    assert listen(assistant, "web-someone-else", [answer]).status_code == 404
+    url = f"{assistant.base_url}/webhooks/webchat/listen"
+    assert httpx.post(url, json={"sender": "web-own", "texts": "x"}).status_code == 400
+    assert httpx.post(url, content=b"not json").status_code == 400
+    unknown = httpx.get(f"{assistant.base_url}/webhooks/webchat/audio/{'0' * 64}.wav")
+    assert unknown.status_code == 404
+
+
+def test_read_it_to_me_turns_reading_on_and_gives_the_last_answer_again(assistant):
+    first = assistant.say("web-aloud", "who can help with school transport")
+    again = assistant.say("web-aloud", "can you read it to me please")
+    assert {"read_aloud": True} in [m.get("custom") for m in again]
+    assert texts(again) == [TURNED_ON, AGAIN, texts(first)[0]]
