@@ -77,7 +77,9 @@ def cmd_privacy_retention(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     days = args.days if args.days is not None else settings.retention_days
-    report = run_retention(_engine(), make_engine(settings.tracker_database_url), days)
+    tracker = make_engine(settings.tracker_database_url)
+    audio = (settings.audio_dir, PROJECT_ROOT / "domain.yml")
+    report = run_retention(_engine(), tracker, days, audio=audio)
     print(f"Retention: removed what was older than {days} days.")
     for kind, count in report.items():
         print(f"  {kind}: {count}")

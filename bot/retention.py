@@ -2,12 +2,14 @@
 
 Run daily from a scheduler: ``python -m bot privacy retention``. Conversations live in
 Rasa's tracker store (an ``events`` table with a Unix ``timestamp``); personal records
-live in the application database.
+live in the application database. Audio made for one conversation's replies ("read it to
+me") goes too; the audio of fixed texts, the same for everyone, is kept.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from sqlalchemy import MetaData, Table, delete, inspect, update
 from sqlalchemy.engine import Engine
@@ -16,6 +18,8 @@ from bot.db import session_scope
 from bot.feedback.store import FeedbackRow
 from bot.privacy import ERASED
 from bot.safety_log import SafetyFlagRow
+from bot.speech.cache import remove_old_audio
+from bot.speech.prerender import fixed_pieces
 
 
 def remove_old_conversations(tracker_engine: Engine, cutoff: datetime) -> int:
@@ -48,10 +52,19 @@ def remove_old_personal_data(engine: Engine, cutoff: datetime) -> dict[str, int]
 
 
 def run_retention(
-    engine: Engine, tracker_engine: Engine, days: int, now: datetime | None = None
+    engine: Engine,
+    tracker_engine: Engine,
+    days: int,
+    now: datetime | None = None,
+    audio: tuple[Path, Path] | None = None,
 ) -> dict[str, int]:
-    """Apply the retention period to both stores and report what was removed."""
+    """Apply the retention period to both stores and report what was removed. With
+    ``audio`` (the audio folder and the domain file), old reply audio is removed too."""
     cutoff = (now or datetime.now(timezone.utc)) - timedelta(days=days)
     report = {"conversation events deleted": remove_old_conversations(tracker_engine, cutoff)}
     report.update(remove_old_personal_data(engine, cutoff))
+    if audio is not None:
+        audio_dir, domain_path = audio
+        keep = set(fixed_pieces(engine, domain_path))
+        report["audio files deleted"] = remove_old_audio(engine, audio_dir, cutoff, keep)
     return report

@@ -6,10 +6,13 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, insert, select
 
+from bot.config import PROJECT_ROOT
 from bot.db import make_engine, session_scope
 from bot.feedback.store import FeedbackRow, NewFeedback, record_feedback
 from bot.retention import run_retention
 from bot.safety_log import SafetyFlagRow, flag_conversation
+from bot.speech.cache import AudioRow
+from bot.speech.prerender import fixed_pieces
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
 
@@ -56,3 +59,33 @@ def test_retention_removes_only_what_is_too_old(engine, tmp_path):
         ids = sorted((r.conversation_id or "") for r in session.scalars(select(FeedbackRow)))
         assert ids == ["", "sms-new"]
         assert session.scalars(select(SafetyFlagRow)).one().conversation_id == "erased"
+
+
+def test_old_reply_audio_goes_and_the_audio_of_fixed_texts_stays(loaded_engine, tmp_path):
+    tracker, _ = _tracker(tmp_path)
+    domain = PROJECT_ROOT / "domain.yml"
+    fixed = fixed_pieces(loaded_engine, domain)[0]
+    audio_dir = tmp_path / "audio"
+    audio_dir.mkdir()
+    made = {
+        "old-reply": ("Your case TW-7K3QXZ is with the SEND Team.", 200),
+        "old-fixed": (fixed, 200),
+        "new-reply": ("Your case TW-9P2MRT is with the SEND Team.", 1),
+    }
+    with session_scope(loaded_engine) as session:
+        for name, (text, age_days) in made.items():
+            (audio_dir / f"{name}.mp3").write_bytes(b"audio")
+            session.add(
+                AudioRow(
+                    key=name, engine="gtts", language="en", voice="co.uk", text=text,
+                    filename=f"{name}.mp3", content_type="audio/mpeg", size=5,
+                    created_at=NOW - timedelta(days=age_days),
+                )
+            )  # fmt: skip
+
+    report = run_retention(loaded_engine, tracker, days=180, now=NOW, audio=(audio_dir, domain))
+
+    assert report["audio files deleted"] == 1
+    assert sorted(p.name for p in audio_dir.iterdir()) == ["new-reply.mp3", "old-fixed.mp3"]
+    with session_scope(loaded_engine) as session:
+        assert sorted(session.scalars(select(AudioRow.key))) == ["new-reply", "old-fixed"]

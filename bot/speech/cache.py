@@ -13,11 +13,12 @@ import logging
 import os
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Column, DateTime, Integer, String, Text, select
+from sqlalchemy import Column, DateTime, Integer, String, Text, delete, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -168,3 +169,16 @@ class SpeechCache:
             log.debug("speech: %s was indexed by another worker", path.name)
         log.info("speech: made %s with %s (%d bytes)", path.name, engine.name, len(data))
         return Audio(key, engine.name, text, path, engine.content_type)
+
+
+def remove_old_audio(db: Engine, audio_dir: Path, cutoff: datetime, keep: Collection[str]) -> int:
+    """Delete audio made before ``cutoff`` (rows and files), except for the texts in ``keep``
+    (the fixed texts, which are the same for everyone). Returns how many were deleted."""
+    with session_scope(db) as session:
+        old = session.scalars(select(AudioRow).where(AudioRow.created_at < cutoff)).all()
+        gone = [(str(row.key), str(row.filename)) for row in old if row.text not in keep]
+        if gone:
+            session.execute(delete(AudioRow).where(AudioRow.key.in_([k for k, _ in gone])))
+    for _, filename in gone:
+        (audio_dir / filename).unlink(missing_ok=True)
+    return len(gone)

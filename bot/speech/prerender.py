@@ -69,6 +69,12 @@ def pieces(texts: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(p for text in texts for p in speech_segments(text)))
 
 
+def fixed_pieces(engine: Engine, domain_path: Path) -> list[str]:
+    """Every piece of fixed speech: the phone's prompts, the domain's responses, the directory."""
+    texts = [*phrases.PROMPTS, *domain_texts(domain_path), *directory_texts(load_directory(engine))]
+    return pieces(texts)
+
+
 def prerender(
     engine: Engine,
     settings: Settings,
@@ -79,10 +85,11 @@ def prerender(
     """Render every fixed text into ``settings.audio_dir``; return new / reused / failed."""
     speech = speech_settings or load_speech_settings()
     cache = SpeechCache(engine, settings.audio_dir, build_engines(speech), speech.language)
-    texts = [*phrases.PROMPTS, *domain_texts(domain_path), *directory_texts(load_directory(engine))]
     counts = {NEW: 0, REUSED: 0, FAILED: 0}
     failures: list[tuple[str, str]] = []
-    for piece in tqdm(pieces(texts), desc="speech", unit="piece", disable=not progress):
+    for piece in tqdm(
+        fixed_pieces(engine, domain_path), desc="speech", unit="piece", disable=not progress
+    ):
         outcome = cache.render(piece)
         counts[outcome.status] += 1
         if outcome.status == FAILED:
