@@ -21,7 +21,8 @@ from telegram import Bot, Update
 from telegram.error import Conflict, NetworkError
 
 from bot.config import load_settings
-from channels.telegram import SECRET_HEADER, make_bot
+from channels.telegram import SECRET_HEADER
+from channels.telegram_send import make_bot
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 25

@@ -8,6 +8,8 @@ replaced by local fakes, as in the tests) and prints:
   - Telegram: time from posting an update to the fake Bot API receiving sendMessage;
   - phone: time to first audio for an uncached answer (<Say> at once) and a cached one
     (<Play> plus fetching the file);
+  - web chat "Listen": time from asking for an answer's audio to having the file, the
+    first time (gTTS through the fake Google endpoint) and again (from the cache);
   - resident memory of each server.
 Usage: python scripts/bench.py [--model models/send-assistant.tar.gz] [--messages 200]
 """
@@ -193,6 +195,25 @@ def bench_voice(assistant: servers.Assistant) -> None:
         time.sleep(8)  # let the background renderer cache the answer for the second call
 
 
+def bench_listen(assistant: servers.Assistant) -> None:
+    print('Web chat "Listen" (time to the audio file of a whole answer)')
+    answer = assistant.say("bench-listen", "who can help with school transport")[0]["text"]
+    body = json.dumps({"sender": "bench-listen", "texts": [answer]}).encode()
+    for label in ("uncached answer", "cached answer"):
+        started = time.perf_counter()
+        request = urllib.request.Request(  # noqa: S310 (loopback)
+            f"{assistant.base_url}/webhooks/webchat/listen",
+            data=body,
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as reply:  # noqa: S310
+            url = json.loads(reply.read())["url"]
+        with urllib.request.urlopen(f"{assistant.base_url}{url}", timeout=30) as audio:  # noqa: S310
+            size = len(audio.read())
+        took = time.perf_counter() - started
+        print(f"  {label}: {took * 1000:.0f} ms ({size // 1024} KB)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", type=Path, default=servers.DEFAULT_MODEL)
@@ -219,6 +240,7 @@ def main() -> int:
             bench_sms(assistant, args.messages)
             bench_telegram(assistant, telegram, args.messages)
             bench_voice(assistant)
+            bench_listen(assistant)
             actions, rasa = assistant.processes
             print(
                 f"Resident memory: Rasa server {rss_mb(rasa.pid):.0f} MB, "

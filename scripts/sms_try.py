@@ -28,12 +28,12 @@ PATH = "/webhooks/sms/webhook"
 
 
 def signed_post(
-    server: str, public_url: str, token: str, params: dict[str, str]
+    server: str, public_url: str, token: str, params: dict[str, str], path: str = PATH
 ) -> tuple[int, str]:
-    """POST ``params`` signed as Twilio would sign them for ``public_url``."""
-    signature = RequestValidator(token).compute_signature(f"{public_url}{PATH}", params)
+    """POST ``params`` to ``path`` signed as Twilio would sign them for ``public_url``."""
+    signature = RequestValidator(token).compute_signature(f"{public_url}{path}", params)
     request = urllib.request.Request(  # noqa: S310 (a local server)
-        f"{server}{PATH}",
+        f"{server}{path}",
         data=urllib.parse.urlencode(params).encode(),
         headers={"X-Twilio-Signature": signature},
     )

@@ -26,8 +26,8 @@ from channels.telegram import (
     STOPPED_TEXT,
     UNREADABLE_TEXT,
     TelegramInput,
-    make_bot,
 )
+from channels.telegram_send import make_bot
 from scripts import servers
 from tests.conftest import free_port
 from tests.fakes.gtts_api import FakeGoogleTTS

@@ -27,6 +27,7 @@ from bot.speech.config import SpeechSettings
 from bot.speech.prerender import prerender
 from bot.speech.text import speech_segments
 from scripts import servers
+from scripts.sms_try import signed_post
 from tests.fakes.gtts_api import FakeGoogleTTS, mp3_for
 
 pytestmark = pytest.mark.e2e
@@ -83,17 +84,7 @@ def assistant(tmp_path_factory, fake_google) -> Iterator[servers.Assistant]:
 
 
 def post(assistant, path, params, token=TOKEN) -> tuple[int, str]:
-    signature = RequestValidator(token).compute_signature(f"{PUBLIC_URL}{path}", params)
-    request = urllib.request.Request(  # noqa: S310 (loopback)
-        f"{assistant.base_url}{path}",
-        data=urllib.parse.urlencode(params).encode(),
-        headers={"X-Twilio-Signature": signature},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as reply:  # noqa: S310
-            return reply.status, reply.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
+    return signed_post(assistant.base_url, PUBLIC_URL, token, params, path)
 
 
 class Call:
