@@ -58,6 +58,8 @@ class ActionReadAloud(Action):
             dispatcher.utter_message(text=BY_SMS_CALL.format(number=number) if number else BY_SMS)
             return []
         dispatcher.utter_message(text=TURNED_ON, json_message={SLOT: True})
+        if tracker.active_loop.get("name"):
+            return [SlotSet(SLOT, True)]  # the form asks its question again next
         previous = [
             e for e in last_answer(tracker.events) if e.get("text") not in (None, "", PRIVACY_NOTE)
         ]

@@ -349,3 +349,11 @@ def test_text_only_turns_reading_aloud_off():
          {"read_aloud": False}),
     ]  # fmt: skip
     assert events == [SlotSet("read_aloud", False)]
+
+
+def test_read_aloud_in_a_form_leaves_the_question_to_the_form():
+    track = conversation("telegram", {"event": "bot", "text": "Which service is it about?"})
+    track.active_loop = {"name": "feedback_form"}
+    messages, events = run(ActionReadAloud(), track)
+    assert [m["text"] for m in messages] == ["OK. I will read my answers out loud as well."]
+    assert events == [SlotSet("read_aloud", True)]
