@@ -132,9 +132,12 @@ class SpeechCache:
             reason = engine.unavailable_reason()
             if reason is None:
                 try:
-                    return Rendered(NEW, self._store(engine, text))
+                    return Rendered(NEW, self._store(engine, text), tuple(reasons))
                 except EngineError as error:
                     reason = str(error)
+                    log.warning(
+                        "speech: %s failed, trying the next engine: %s", engine.name, reason
+                    )
                 except Exception as error:  # an engine must never break a caller
                     log.exception("speech: %s failed unexpectedly", engine.name)
                     reason = f"{engine.name} failed: {error!r}"
