@@ -219,6 +219,10 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"\b(?:get|gets|getting|got|been|being|was|were|am|im|is|are|keep getting) (?:beaten|"
         r"battered|abused|raped|molested|assaulted|attacked|strangled|whipped|belted|punched|"
         r"slapped|smacked|stabbed|beaten up)\b",
+        # "being hit at home", "gets smacked by his stepdad"
+        r"\b(?:being|been|getting|gets|get|got|keeps? getting) (?:hit|kicked|smacked|slapped|"
+        rf"punched|hurt)\b(?: \w+){{0,3}}? (?:at home|by (?:(?:his|her|their|my|our|the|a) )?"
+        rf"{_ADULT})\b",
         r"\bstabb(?:ed|ing)\b(?! (?:\w+ )?in the back)",
         r"\b(?:threw|throws|thrown|throwing|chucked|chucks|lobbed) "
         r"(?!a (?:tantrum|wobbly|strop|fit|paddy|hissy)\b)(?:\w+ ){1,3}at "
@@ -348,6 +352,10 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bdont trust myself (?:with|around|near)\b",
     ),
     "neglect or homelessness": (
+        # "is being neglected", "they neglect the kids"; not "neglected by the council"
+        r"\b(?:is|are|was|were|being|been|getting|gets) (?:being )?neglected\b"
+        r"(?! by (?:the )?(?:council|school|services|system|send|local authority)\b)",
+        r"\bneglect(?:s|ing|ed)? (?:him|her|them|the (?:kids|children|baby)|my \w+)\b",
         # no food + a stretch of time, or no food in the house at all
         r"\b(?:no|any|not had any|havent had any|havent had|hasnt had|not had|nothing|"
         r"no proper) (?:food|to eat|dinner|tea|meals?)\b(?: \w+){0,4}? (?:for|in|since) "

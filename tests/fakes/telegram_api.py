@@ -11,13 +11,14 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import json
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs
+
+from tests.fakes.loopback import LoopbackServer, read_body, reply_json
 
 TOO_MANY = (
     429,
@@ -70,34 +71,20 @@ class Call:
         return [(b["text"], b.get("callback_data", "")) for row in rows for b in row]
 
 
-class FakeTelegram:
+class FakeTelegram(LoopbackServer):
     """Start with ``with FakeTelegram(token) as fake:``; ``fake.base_url`` goes to the Bot."""
 
     def __init__(self, token: str = "123:ABC") -> None:  # noqa: S107 (a test token)
+        super().__init__()
         self.token = token
         self.calls: list[Call] = []
         self.failures: list[tuple[str | None, tuple[int, dict[str, Any]]]] = []
         self.updates: list[dict[str, Any]] = []
-        self.lock = threading.Lock()
         self._message_id = 0
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
-                fake._answer(self)
-
-            def do_GET(self) -> None:  # noqa: N802
-                fake._answer(self)
-
-            def log_message(self, *args: Any) -> None:
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/bot"
+        return f"{self.origin}/bot"
 
     def fail_next(
         self,
@@ -136,20 +123,13 @@ class FakeTelegram:
                 return result
             time.sleep(0.1)
 
-    def __enter__(self) -> FakeTelegram:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    def _answer(self, request: BaseHTTPRequestHandler) -> None:
+    def answer(self, request: BaseHTTPRequestHandler) -> None:
         prefix = f"/bot{self.token}/"
-        length = int(request.headers.get("Content-Length") or 0)
-        params = _parse(request.headers.get("Content-Type", ""), request.rfile.read(length))
+        params = _parse(request.headers.get("Content-Type", ""), read_body(request))
         if not request.path.startswith(prefix):
-            _reply(request, 401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
+            reply_json(
+                request, 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+            )
             return
         method = request.path.removeprefix(prefix)
         if method == "getUpdates" and not self.updates:
@@ -157,7 +137,7 @@ class FakeTelegram:
         with self.lock:
             status, body = self._result(method, params)
             self.calls.append(Call(method, params, status=status))
-        _reply(request, status, body)
+        reply_json(request, status, body)
 
     def _result(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         if method == "sendMessage":
@@ -211,12 +191,3 @@ def _parse(content_type: str, raw: bytes) -> dict[str, Any]:
                 params[str(name)] = Upload(filename, part.get_content_type(), data)
         return params
     return {key: values[0] for key, values in parse_qs(raw.decode()).items()}
-
-
-def _reply(request: BaseHTTPRequestHandler, status: int, body: dict[str, Any]) -> None:
-    payload = json.dumps(body).encode()
-    request.send_response(status)
-    request.send_header("Content-Type", "application/json")
-    request.send_header("Content-Length", str(len(payload)))
-    request.end_headers()
-    request.wfile.write(payload)
