@@ -242,6 +242,11 @@ def _likely_age(words: list[str]) -> int | None:
     return None
 
 
+def stage_age(text: str) -> int | None:
+    """A rough age from words about nursery or school in ``text``, None without any."""
+    return _likely_age(_words(text))
+
+
 def _words(text: str) -> list[str]:
     """Stemmed tokens of ``text`` without filler words."""
     return [t for t in tokens(text) if t not in FILLER_WORDS]
