@@ -11,23 +11,49 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import services
 from actions.common import OFFER_BUTTONS, privacy_note
 from actions.conversation import menu_buttons
-from bot.directory import Entry
+from bot.directory import Entry, extract_age
+from bot.directory.age_question import (
+    AGE_QUESTION,
+    age_changes_answer,
+    parse_age_answer,
+    question_buttons,
+)
 from bot.directory.render import contact_sentence, signpost_sms, signpost_text
+from bot.directory.search import MAX_CHILD_AGE
 from bot.text import clean_input
 
 NEED_PREFIX = "need:"
 MAX_INPUT = 2000
 LONG_NOTE = "Your message was long, so I read the first part."
 TALK_TO_KEYS = ("local_offer", "sendiass")
+AGE_INTENT = "inform_age"
+AGE_SLOT = "age"  # also the entity the age buttons carry
+PENDING_SLOT = "age_pending_query"  # the need waiting for the answer to the age question
+ASKED_SLOT = "age_asked"
 
 
-def _find(query: str, exclude: tuple[str, ...] = ()) -> list[Entry]:
+def _find(query: str, exclude: tuple[str, ...] = (), age: int | None = None) -> list[Entry]:
     """Entries for a query: a need key from a menu button, or the family's own words."""
     catalog = services.catalog()
     if query.startswith(NEED_PREFIX):
-        helping = catalog.directory.for_need(query.removeprefix(NEED_PREFIX))
+        helping = catalog.directory.for_need(query.removeprefix(NEED_PREFIX), age)
         return [e for e in helping if e.key not in exclude][:3]
-    return [m.entry for m in catalog.search(query, exclude=exclude)]
+    return [m.entry for m in catalog.search(query, age=age, exclude=exclude)]
+
+
+def _age_value(value: Any) -> int | None:
+    """An age from a slot or an entity ("8"), or None when it is not a child's age."""
+    try:
+        age = int(str(value))
+    except ValueError:
+        return None
+    return age if 0 <= age <= MAX_CHILD_AGE else None
+
+
+def _known_age(tracker: Tracker, query: str) -> int | None:
+    """The age for ``query``: one it states itself, else the one given earlier in the chat."""
+    stated = None if query.startswith(NEED_PREFIX) else extract_age(query)
+    return stated if stated is not None else _age_value(tracker.get_slot(AGE_SLOT))
 
 
 def _signpost(
@@ -43,6 +69,35 @@ def _signpost(
     )
 
 
+def _should_ask_age(tracker: Tracker, query: str) -> bool:
+    """Ask the age once a chat at most, and only when it changes who can help."""
+    if tracker.get_slot(ASKED_SLOT):
+        return False
+
+    def rank(age: int | None) -> list[str]:
+        return [e.key for e in _find(query, age=age)]
+
+    return age_changes_answer(rank, "" if query.startswith(NEED_PREFIX) else query)
+
+
+def _answer_to_question(tracker: Tracker, text: str, need: str | None) -> tuple[str, int | None]:
+    """The query and age when this message answers the age question, else ("", None).
+
+    A short reply with an age ("he's 7", "year 3"), an age button, or anything without a
+    need of its own answers it. A menu button or a new need is a new question.
+    """
+    pending = tracker.get_slot(PENDING_SLOT)
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    if not pending and intent != AGE_INTENT:
+        return "", None
+    age = _age_value(next(tracker.get_latest_entity_values(AGE_SLOT), None))
+    if age is None and not text.startswith("/"):
+        age = parse_age_answer(text)
+    if need or (age is None and not text.startswith("/") and _find(text)):
+        return "", None
+    return pending or tracker.get_slot("last_query") or text, age
+
+
 class ActionSignpost(Action):
     def name(self) -> str:
         return "action_signpost"
@@ -50,21 +105,35 @@ class ActionSignpost(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        """Name the one to three entries that can help; if none, offer the topic menu."""
+        """Name the one to three entries that can help; if none, offer the topic menu.
+
+        Before that it may ask one question, the child's age, when the age changes who can
+        help. Whatever comes next is answered: there is never a second question.
+        """
         need = next(tracker.get_latest_entity_values("need"), None)
         text, cut = clean_input(tracker.latest_message.get("text") or "", MAX_INPUT)
         if cut:
             dispatcher.utter_message(text=LONG_NOTE)
-        query = f"{NEED_PREFIX}{need}" if need else text
-        entries = _find(query)
+        query, age = _answer_to_question(tracker, text, need)
+        if not query:
+            query = f"{NEED_PREFIX}{need}" if need else text
+            age = _known_age(tracker, query)
+            if age is None and _should_ask_age(tracker, query):
+                dispatcher.utter_message(text=AGE_QUESTION, buttons=question_buttons())
+                return [SlotSet(PENDING_SLOT, query), SlotSet(ASKED_SLOT, True)]
+        events = [SlotSet(PENDING_SLOT, None)] if tracker.get_slot(PENDING_SLOT) else []
+        if age is not None and _age_value(tracker.get_slot(AGE_SLOT)) != age:
+            events.append(SlotSet(AGE_SLOT, str(age)))
+        entries = _find(query, age=age)
         if not entries:
             dispatcher.utter_message(
                 text="Sorry, I'm not sure I understood. Pick a topic, or tell me in other words.",
                 buttons=menu_buttons(),
             )
-            return privacy_note(dispatcher, tracker)
+            return [*events, *privacy_note(dispatcher, tracker)]
         _signpost(dispatcher, entries)
         return [
+            *events,
             *privacy_note(dispatcher, tracker),
             SlotSet("last_query", query),
             SlotSet("shown_keys", [e.key for e in entries]),
@@ -81,7 +150,7 @@ class ActionMoreOptions(Action):
         """Show the next entries for the last need, or say there are no more."""
         query = tracker.get_slot("last_query")
         shown = tuple(tracker.get_slot("shown_keys") or ())
-        entries = _find(query, exclude=shown) if query else []
+        entries = _find(query, exclude=shown, age=_known_age(tracker, query)) if query else []
         if not entries:
             dispatcher.utter_message(
                 text="I have no more options for that. You can talk to someone, or ask about "

@@ -357,3 +357,87 @@ def test_read_aloud_in_a_form_leaves_the_question_to_the_form():
     messages, events = run(ActionReadAloud(), track)
     assert [m["text"] for m in messages] == ["OK. I will read my answers out loud as well."]
     assert events == [SlotSet("read_aloud", True)]
+
+
+# --- the one age question -----------------------------------------------------------------
+
+AGE_MATTERS = "she only gets 1 to 1 for an hour a week and its not enough"
+ASKED = {"age_pending_query": AGE_MATTERS, "age_asked": True}
+
+
+def test_a_need_whose_help_depends_on_age_gets_one_question_first():
+    messages, events = run(ActionSignpost(), tracker(AGE_MATTERS))
+    assert [(m["text"], [b["title"] for b in m["buttons"]]) for m in messages] == [
+        ("How old is your child or young person? Services differ by age.",
+         ["Under 5", "5 to 10", "11 to 15", "16 or 17", "18 to 25"]),
+    ]  # fmt: skip
+    assert messages[0]["buttons"][0]["payload"] == '/inform_age{"age": "3"}'
+    assert events == [SlotSet("age_pending_query", AGE_MATTERS), SlotSet("age_asked", True)]
+
+
+def test_an_age_button_signposts_the_waiting_need_for_that_age():
+    answer = tracker(
+        '/inform_age{"age": "3"}',
+        "inform_age",
+        slots={**ASKED, "age": "3"},  # Rasa fills the slot from the button's entity
+        entities=[{"entity": "age", "value": "3"}],
+    )
+    messages, events = run(ActionSignpost(), answer)
+    assert messages[0]["custom"]["signpost"] == ["send_team", "portage", "cdc_stepping_stones"]
+    assert events == [
+        SlotSet("age_pending_query", None),
+        SlotSet("privacy_notice_shown", True),
+        SlotSet("last_query", AGE_MATTERS),
+        SlotSet("shown_keys", ["send_team", "portage", "cdc_stepping_stones"]),
+    ]
+
+
+def test_a_typed_age_answers_the_question_and_is_remembered():
+    messages, events = run(ActionSignpost(), tracker("shes 21", "nlu_fallback", slots=ASKED))
+    assert messages[0]["custom"]["signpost"] == ["send_team", "preparation_for_adulthood"]
+    assert events[:2] == [SlotSet("age_pending_query", None), SlotSet("age", "21")]
+
+
+def test_an_answer_without_an_age_signposts_without_asking_again():
+    messages, events = run(ActionSignpost(), tracker("not sure", "nlu_fallback", slots=ASKED))
+    assert messages[0]["custom"]["signpost"] == ["senco", "lsat"]
+    assert events[0] == SlotSet("age_pending_query", None)
+    assert SlotSet("age_asked", True) not in events
+    assert all(e["name"] != "age" for e in events)
+
+
+def test_a_new_need_instead_of_an_answer_is_signposted_at_once():
+    messages, events = run(
+        ActionSignpost(), tracker("who helps with school transport", slots=ASKED)
+    )
+    assert messages[0]["custom"]["signpost"] == ["travel_assistance"]
+    assert events[0] == SlotSet("age_pending_query", None)
+    assert SlotSet("last_query", "who helps with school transport") in events
+
+
+def test_a_need_with_an_age_is_signposted_directly_and_the_age_kept():
+    messages, events = run(ActionSignpost(), tracker("my 14 year old needs speech therapy"))
+    assert messages[0]["custom"]["signpost"] == ["speech_language_therapy"]
+    assert events[0] == SlotSet("age", "14")
+
+
+def test_a_known_age_is_used_and_never_asked_again():
+    messages, events = run(ActionSignpost(), tracker(AGE_MATTERS, slots={"age": "21"}))
+    assert messages[0]["custom"]["signpost"] == ["send_team", "preparation_for_adulthood"]
+    assert all(e["name"] != "age_pending_query" for e in events)
+    messages, _ = run(ActionSignpost(), tracker(AGE_MATTERS, slots={"age_asked": True}))
+    assert messages[0]["custom"]["signpost"] == ["senco", "lsat"]
+
+
+def test_an_age_after_an_answer_signposts_the_same_need_again_for_that_age():
+    slots = {"last_query": "need:respite", "shown_keys": ["children_disability_team"]}
+    answer = tracker("he's 21", "inform_age", slots=slots)
+    messages, events = run(ActionSignpost(), answer)
+    assert messages[0]["custom"]["signpost"] == ["short_breaks"]
+    assert events[0] == SlotSet("age", "21")
+
+
+def test_more_options_keep_to_the_age_given():
+    slots = {"last_query": "need:respite", "shown_keys": ["short_breaks"], "age": "21"}
+    messages, _ = run(ActionMoreOptions(), tracker("more", "more_options", slots))
+    assert messages[0]["text"].startswith("I have no more options for that.")

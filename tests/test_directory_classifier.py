@@ -104,3 +104,21 @@ def test_an_entry_missing_from_the_directory_is_never_returned(
         "got a date for tribunal in march and i have no idea what im doing",
     ):
         assert all(m.entry.key != "sendiass" for m in catalog.search(text))
+
+
+def test_the_part_that_asks_outweighs_the_story_around_it(catalog: Catalog) -> None:
+    text = (
+        "she has had physio since she was small and it has been great. "
+        "how do i get a taxi to take her to school"
+    )
+    assert catalog.search(text)[0].entry.key == "travel_assistance"
+
+
+def test_a_waiting_list_is_not_a_need_in_itself(catalog: Catalog) -> None:
+    assert catalog.search("we are still on the physio waiting list")[0].entry.key == "physiotherapy"
+
+
+def test_a_condition_named_in_two_words_counts_for_less(catalog: Catalog) -> None:
+    phrases = catalog.matched_phrases("she has downs syndrome and needs speech therapy")
+    weights = {" ".join(p.words): p.weight for p in phrases}
+    assert weights["down syndrom"] < weights["speech therapy"]

@@ -19,6 +19,9 @@ Transparent by design, keyword first:
 * Optionally, a small learned classifier (``bot.directory.classifier``), trained on
   labelled messages in families' words, is blended in: it knows how people ask, where the
   keywords know the taxonomy. Pass ``examples=load_examples(default_examples_path())``.
+* In a message of several parts (split at sentence marks and commas), the parts that ask
+  ("... who can help with his sleep?") say what is wanted and the rest is background:
+  their phrases weigh more, and the classifier reads them on their own as well.
 * An age in the message ("my 3 year old", "ds 15", "year 11") filters out services for
   other ages, gives early-years help a nudge for under-fives and adulthood help from 16,
   and favours services made for a narrower age band. Without an age, words such as
@@ -84,6 +87,7 @@ GENERIC_PHRASES = (
     "who should i tell",
     "who to tell",
     "tell me",
+    "waiting list",  # every service has one: "speech therapy waiting list" is speech
 )
 # Everyday words that join a phrase but do not make it more specific: "where to start"
 # or "help in class" are no more telling than "hearing aids".
@@ -92,7 +96,7 @@ JOINING_WORDS = frozenset(
     | {"it", "up", "out", "as", "about", "from", "by", "he", "she", "we", "they", "me", "him"}
     | {"what", "where", "when", "how", "who", "which", "there", "any", "all", "do", "can"}
     | {"get", "got", "have", "has", "need", "want", "just", "really", "very", "so", "help"}
-    | {"its", "like", "thing", "not"}
+    | {"its", "like", "thing", "not", "but"}
 )
 
 # Words that name a condition rather than what the family needs. They still count, at a
@@ -115,6 +119,7 @@ CONDITION_WORDS = frozenset(
         "palsy",
     }
 )
+CONDITION_STEMS = frozenset(stem(word) for word in CONDITION_WORDS)  # as phrases are read
 CONDITION_WEIGHT = 0.5
 # An age alone is weak evidence for a need: a small nudge that breaks ties between
 # equally good matches but never makes a result on its own.
@@ -122,6 +127,20 @@ AGE_HINTS = ((0, 4, "early_years_learning"), (16, 25, "adulthood"))
 AGE_HINT_WEIGHT = 0.3
 AGE_FIT_BONUS = 0.1
 MAX_CHILD_AGE = 25
+# In a message of several parts, the parts that ask ("who can help with his sleep?") say
+# what the family wants; the rest is background. Phrases in an asking part weigh
+# ASK_WEIGHT times more; when the classifier knows ASK_EVIDENCE words of the asking part,
+# its probabilities for that part make up ASK_SHARE of the classifier's view. Chosen on
+# tests/data/signpost_dev.yml and 5-fold cross-validation on examples.yml, modestly:
+# a general question ("what can school do") after a specific story is common too.
+ASK_WEIGHT = 1.3
+ASK_EVIDENCE = 2
+ASK_SHARE = 0.33
+ASK_OPENINGS = frozenset(
+    {"who", "what", "whats", "how", "where", "which", "can", "could", "is", "are", "any"}
+    | {"do", "does", "should", "will", "would", "please", "pls", "plz"}
+)
+_PARTS = re.compile(r"([,.!?;:\n]+)")
 # With no age given, a word about nursery or school still says roughly how old the child
 # is. Such a guess only favours services for that age; it never filters others out.
 STAGE_WORDS = (
@@ -194,11 +213,13 @@ class _Found:
     end: int
 
     def inside(self, other: _Found) -> bool:
-        """True when this match lies within ``other``, which is longer."""
+        """True when this match lies within ``other``, which is longer and has no extra word
+        inside it: in "how long is [physio] wait", "physio" still counts."""
         return (
             other.start <= self.start
             and self.end <= other.end
             and other.end - other.start > self.end - self.start
+            and other.end - other.start == len(other.phrase.words)
         )
 
 
@@ -242,6 +263,40 @@ def _likely_age(words: list[str]) -> int | None:
     return None
 
 
+def stage_age(text: str) -> int | None:
+    """A rough age from words about nursery or school in ``text``, None without any."""
+    return _likely_age(_words(text))
+
+
+def _parts(text: str) -> list[tuple[str, bool]]:
+    """``text`` split at sentence marks and commas, each part with whether it asks: it
+    ends with "?" or opens with a question word ("who can help with his sleep")."""
+    pieces = _PARTS.split(text)
+    return [
+        (part, "?" in mark or bool(ASK_OPENINGS.intersection(normalise(part).split()[:1])))
+        for part, mark in zip(pieces[::2], [*pieces[1::2], ""], strict=True)
+        if _words(part)
+    ]
+
+
+def _asking(text: str) -> tuple[str, frozenset[int]]:
+    """The parts of ``text`` that ask, and the positions of their words in ``_words(text)``.
+
+    Empty when no part asks or every part does: then no part stands out.
+    """
+    parts = _parts(text)
+    if all(asks for _, asks in parts) or not any(asks for _, asks in parts):
+        return "", frozenset()
+    positions: set[int] = set()
+    at = 0
+    for part, asks in parts:
+        count = len(_words(part))
+        if asks:
+            positions.update(range(at, at + count))
+        at += count
+    return " ".join(part for part, asks in parts if asks), frozenset(positions)
+
+
 def _words(text: str) -> list[str]:
     """Stemmed tokens of ``text`` without filler words."""
     return [t for t in tokens(text) if t not in FILLER_WORDS]
@@ -274,7 +329,10 @@ class Catalog:
         for entry in directory.entries:
             for keyword in entry.keywords:
                 raw.append((f"entry:{entry.key}", tuple(_words(keyword))))
-        raw.extend(("", tuple(_words(phrase))) for phrase in GENERIC_PHRASES)
+        generic = {tuple(_words(phrase)) for phrase in GENERIC_PHRASES}
+        # A generic phrase never counts as a need, even where a list names it.
+        raw = [(owner, words) for owner, words in raw if words not in generic]
+        raw.extend(("", words) for words in generic)
         raw = list(dict.fromkeys((owner, words) for owner, words in raw if words))
         needs_per_word: dict[str, set[str]] = defaultdict(set)
         for owner, words in raw:
@@ -294,7 +352,7 @@ class Catalog:
             # owners says less.
             weight = 0.5 + 0.5 * sum(telling(word) for word in words)
             weight /= len(owners_per_phrase[words])
-            if all(word in CONDITION_WORDS for word in words):
+            if all(word in CONDITION_STEMS for word in words):
                 weight *= CONDITION_WEIGHT
             self._by_first[words[0]].append(_Phrase(owner, words, weight))
             self._vocabulary.update(words)
@@ -327,8 +385,16 @@ class Catalog:
         return [f for f in found if not any(f.inside(other) for other in found)]
 
     def matched_phrases(self, text: str) -> list[_Phrase]:
-        """Every taxonomy or keyword phrase in ``text`` that counts towards a need."""
-        return [f.phrase for f in self._found(text) if f.phrase.owner]
+        """Every taxonomy or keyword phrase in ``text`` that counts towards a need, those
+        in a part that asks weighing ``ASK_WEIGHT`` times more."""
+        _, asking = _asking(text)
+        return [
+            replace(f.phrase, weight=f.phrase.weight * ASK_WEIGHT)
+            if f.start in asking
+            else f.phrase
+            for f in self._found(text)
+            if f.phrase.owner
+        ]
 
     def search(
         self,
@@ -400,6 +466,14 @@ class Catalog:
         if not normalise(text):
             return []
         probabilities = classifier.scores(text)
+        asked, _ = _asking(text)
+        if asked and classifier.evidence(asked) >= ASK_EVIDENCE:
+            # The classifier reads the whole story; the part that asks says what is wanted.
+            from_ask = classifier.scores(asked)
+            probabilities = {
+                key: (1 - ASK_SHARE) * p + ASK_SHARE * from_ask.get(key, 0.0)
+                for key, p in probabilities.items()
+            }
         best_keyword = max((m.score for m in keyword.values()), default=0.0)
         best_probability = max((probabilities.get(e.key, 0.0) for e in eligible), default=0.0)
         if best_keyword < MIN_SCORE and (
