@@ -14,6 +14,7 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from sanic import response
 from sanic.request import Request
@@ -54,7 +55,7 @@ class ReplyAudio:
             self._cache = open_cache(self.settings, self.speech)
         return self._cache
 
-    async def for_messages(self, messages: list[dict], private: str = "") -> Rendered:
+    async def for_messages(self, messages: list[dict[str, Any]], private: str = "") -> Rendered:
         """The audio for a turn's messages, leaving out sentences that repeat ``private``."""
         return await self.listener.audio(listen_text(messages, private))
 
