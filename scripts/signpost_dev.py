@@ -3,7 +3,9 @@
 No servers and no Rasa: a quick loop for improving bot/directory/search.py, the need
 synonyms and the ranker's examples without touching the held-out eval/ set. It also says
 how often the age question would be asked (bot/directory/age_question.py).
-Usage: python scripts/signpost_dev.py [--file tests/data/signpost_dev.yml] [--misses]
+Usage: python scripts/signpost_dev.py [--file tests/data/signpost_dev.yml] [--misses] [--cv]
+(--cv: 5-fold cross-validation on data/directory/examples.yml instead, each fold ranked
+by a catalog whose classifier learnt from the other four.)
 """
 
 from __future__ import annotations
@@ -54,11 +56,36 @@ def report(catalog: Catalog, examples: tuple[Example, ...], show_misses: bool) -
     print(f"age question asked for {asked}/{n} messages")
 
 
+def cross_validate(folds: int = 5) -> None:
+    """Top-1/top-3 on each fold of examples.yml, ranked by a classifier trained on the rest."""
+    import random
+
+    directory = load_file(DIRECTORY_FILE)
+    examples = list(load_examples(default_examples_path()))
+    random.Random(0).shuffle(examples)
+    top1 = top3 = 0
+    for fold in range(folds):
+        held = examples[fold::folds]
+        rest = tuple(e for i, e in enumerate(examples) if i % folds != fold)
+        catalog = Catalog(directory, examples=rest)
+        for example in held:
+            got = [m.entry.key for m in catalog.search(example.text)]
+            top1 += bool(got) and got[0] in example.keys
+            top3 += any(key in got[:3] for key in example.keys)
+    n = len(examples)
+    print(f"{folds}-fold cross-validation on examples.yml ({n} messages)")
+    print(f"top-1 {top1 / n:.1%} ({top1}/{n})  top-3 {top3 / n:.1%} ({top3}/{n})")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--file", type=Path, default=DEV_FILE)
     parser.add_argument("--misses", action="store_true", help="list every top-1 miss")
+    parser.add_argument("--cv", action="store_true", help="5-fold cross-validation instead")
     args = parser.parse_args()
+    if args.cv:
+        cross_validate()
+        return 0
     catalog = Catalog(load_file(DIRECTORY_FILE), examples=load_examples(default_examples_path()))
     report(catalog, load_examples(args.file), args.misses)
     return 0

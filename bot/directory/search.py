@@ -62,10 +62,15 @@ NATIONAL = "national"
 # keyword match of MIN_SCORE, or else a classifier at least CLASSIFIER_ALONE_MIN sure of
 # one entry and knowing CLASSIFIER_ALONE_EVIDENCE of its words, to get any entries; so
 # "what's the weather" still gets none. Entries under BLENDED_RELATIVE_CUTOFF of the best
-# are left out. Tuned by 5-fold cross-validation on data/directory/examples.yml only.
+# are left out. Tuned by 5-fold cross-validation on data/directory/examples.yml.
+# CLASSIFIER_ALONE_MIN was then lowered from 0.25 on the development sets in tests/data/:
+# a situation told in words no synonym list has gets the classifier's best entries
+# rather than the topic menu; cross-validation did not move.
+# A lower BLENDED_RELATIVE_CUTOFF shows more third entries but hides the age question
+# (bot/directory/age_question.py) where the age changes who helps, so it stays at 0.2.
 BLEND_KEYWORD = 0.5
 KEYWORD_SCALE = 2.0
-CLASSIFIER_ALONE_MIN = 0.25
+CLASSIFIER_ALONE_MIN = 0.15
 CLASSIFIER_ALONE_EVIDENCE = 3  # content words the classifier knows, needed without a keyword
 BLENDED_RELATIVE_CUTOFF = 0.2
 
