@@ -2,32 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import services
-from actions.common import privacy_note
-from bot.directory.topics import MENU_TOPICS
+from actions.common import menu_buttons, privacy_note
+from actions.signpost import ActionSignpost, find_entries
 
+NEED_WORDS = 8  # a menu request is short: "help", "menu", "what can i ask about"
 GREETING = (
     "Hello. I help families find support for children with special needs or "
     "disabilities (SEND). Tell me what you need, in your own words."
 )
-
-
-def menu_buttons() -> list[dict[str, str]]:
-    """A button for each main topic; its payload asks for that need directly."""
-    directory = services.catalog().directory
-    buttons = []
-    for key in MENU_TOPICS:
-        need = directory.need(key)
-        if need is not None:
-            payload = "/ask_signpost" + json.dumps({"need": key})
-            buttons.append({"title": need.label, "payload": payload})
-    return buttons
 
 
 class ActionGreet(Action):
@@ -49,7 +36,12 @@ class ActionTopicMenu(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        """Offer the main topics as a short numbered menu."""
+        """Offer the main topics as a short numbered menu; a longer message that names a need
+        ("i need some help at home, she has complex needs") is signposted instead."""
+        text = tracker.latest_message.get("text") or ""
+        long_enough = len(text.split()) >= NEED_WORDS and not text.startswith("/")
+        if long_enough and find_entries(text):
+            return await ActionSignpost().run(dispatcher, tracker, domain)
         dispatcher.utter_message(
             text="What would you like help with? Pick a topic, or tell me in your own words.",
             buttons=menu_buttons(),

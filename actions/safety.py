@@ -10,6 +10,7 @@ from rasa_sdk.events import ActiveLoop
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
+from actions.signpost import find_entries, show_signpost
 from bot.directory.topics import FRONT_DOOR_KEY
 from bot.notify.outbox import enqueue
 from bot.safety import check_message, emergency_text
@@ -32,7 +33,10 @@ class ActionCrisis(Action):
             log.exception("crisis reply without the local front door: directory unavailable")
             front_door = None
         dispatcher.utter_message(text=emergency_text(front_door))
-        reasons = check_message(tracker.latest_message.get("text") or "").reasons or ("model",)
+        text = tracker.latest_message.get("text") or ""
+        reasons = check_message(text).reasons or ("model",)
+        if reasons == ("model",) and not text.startswith("/"):
+            self.signpost_too(dispatcher, text)
         channel = tracker.get_latest_input_channel() or "unknown"
         try:
             flag_id = flag_conversation(services.engine(), tracker.sender_id, channel, reasons)
@@ -50,3 +54,16 @@ class ActionCrisis(Action):
             log.exception("could not record or send a safety flag for review")
         # Whatever was under way (a feedback form) stops: nobody is asked for a rating now.
         return [ActiveLoop(None)]
+
+    @staticmethod
+    def signpost_too(dispatcher: CollectingDispatcher, text: str) -> None:
+        """After the emergency contacts, who can help with the need in the message, when only
+        the language model (not the safety patterns) read it as a crisis: such a message is
+        often a need in worried words ("a safe bed, he climbs out at night")."""
+        try:
+            entries = find_entries(text)
+        except Exception:
+            log.exception("crisis reply: the directory is unavailable for signposting")
+            return
+        if entries:
+            show_signpost(dispatcher, entries)

@@ -9,8 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
-from actions.common import OFFER_BUTTONS, privacy_note
-from actions.conversation import menu_buttons
+from actions.common import OFFER_BUTTONS, menu_buttons, privacy_note
 from bot.directory import Entry, extract_age
 from bot.directory.age_question import (
     AGE_QUESTION,
@@ -32,7 +31,7 @@ PENDING_SLOT = "age_pending_query"  # the need waiting for the answer to the age
 ASKED_SLOT = "age_asked"
 
 
-def _find(query: str, exclude: tuple[str, ...] = (), age: int | None = None) -> list[Entry]:
+def find_entries(query: str, exclude: tuple[str, ...] = (), age: int | None = None) -> list[Entry]:
     """Entries for a query: a need key from a menu button, or the family's own words."""
     catalog = services.catalog()
     if query.startswith(NEED_PREFIX):
@@ -56,9 +55,10 @@ def _known_age(tracker: Tracker, query: str) -> int | None:
     return stated if stated is not None else _age_value(tracker.get_slot(AGE_SLOT))
 
 
-def _signpost(
+def show_signpost(
     dispatcher: CollectingDispatcher, entries: list[Entry], first_number: int = 1
 ) -> None:
+    """The signposting reply: who can help, with the offer of what next."""
     dispatcher.utter_message(
         text=signpost_text(entries, first_number),
         buttons=OFFER_BUTTONS,
@@ -75,7 +75,7 @@ def _should_ask_age(tracker: Tracker, query: str) -> bool:
         return False
 
     def rank(age: int | None) -> list[str]:
-        return [e.key for e in _find(query, age=age)]
+        return [e.key for e in find_entries(query, age=age)]
 
     return age_changes_answer(rank, "" if query.startswith(NEED_PREFIX) else query)
 
@@ -93,7 +93,7 @@ def _answer_to_question(tracker: Tracker, text: str, need: str | None) -> tuple[
     age = _age_value(next(tracker.get_latest_entity_values(AGE_SLOT), None))
     if age is None and not text.startswith("/"):
         age = parse_age_answer(text)
-    if need or (age is None and not text.startswith("/") and _find(text)):
+    if need or (age is None and not text.startswith("/") and find_entries(text)):
         return "", None
     return pending or tracker.get_slot("last_query") or text, age
 
@@ -124,14 +124,14 @@ class ActionSignpost(Action):
         events = [SlotSet(PENDING_SLOT, None)] if tracker.get_slot(PENDING_SLOT) else []
         if age is not None and _age_value(tracker.get_slot(AGE_SLOT)) != age:
             events.append(SlotSet(AGE_SLOT, str(age)))
-        entries = _find(query, age=age)
+        entries = find_entries(query, age=age)
         if not entries:
             dispatcher.utter_message(
                 text="Sorry, I'm not sure I understood. Pick a topic, or tell me in other words.",
                 buttons=menu_buttons(),
             )
             return [*events, *privacy_note(dispatcher, tracker)]
-        _signpost(dispatcher, entries)
+        show_signpost(dispatcher, entries)
         return [
             *events,
             *privacy_note(dispatcher, tracker),
@@ -150,7 +150,9 @@ class ActionMoreOptions(Action):
         """Show the next entries for the last need, or say there are no more."""
         query = tracker.get_slot("last_query")
         shown = tuple(tracker.get_slot("shown_keys") or ())
-        entries = _find(query, exclude=shown, age=_known_age(tracker, query)) if query else []
+        entries = (
+            find_entries(query, exclude=shown, age=_known_age(tracker, query)) if query else []
+        )
         if not entries:
             dispatcher.utter_message(
                 text="I have no more options for that. You can talk to someone, or ask about "
@@ -158,7 +160,7 @@ class ActionMoreOptions(Action):
                 buttons=OFFER_BUTTONS[1:],
             )
             return []
-        _signpost(dispatcher, entries, first_number=len(shown) + 1)
+        show_signpost(dispatcher, entries, first_number=len(shown) + 1)
         return [SlotSet("shown_keys", [*shown, *(e.key for e in entries)])]
 
 
@@ -175,9 +177,9 @@ class ActionTalkToSomeone(Action):
         that topic come first.
         """
         text = tracker.latest_message.get("text") or ""
-        topical = [] if text.startswith("/") else _find(text)
+        topical = [] if text.startswith("/") else find_entries(text)
         if topical:
-            _signpost(dispatcher, topical)
+            show_signpost(dispatcher, topical)
             return [SlotSet("last_query", text), SlotSet("shown_keys", [e.key for e in topical])]
         directory = services.catalog().directory
         lines = ["You can talk to a person."]

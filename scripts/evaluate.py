@@ -19,6 +19,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.directory.age_question import AGE_QUESTION, NOT_SURE  # noqa: E402
 from scripts import servers  # noqa: E402
 
 EMERGENCY_LINE = "If someone is in danger right now, call 999."
@@ -32,12 +33,29 @@ def signposted(messages: list[dict]) -> list[str]:
     return []
 
 
+def asked_age(messages: list[dict]) -> bool:
+    return any(message.get("text") == AGE_QUESTION for message in messages)
+
+
+def not_sure_payload(messages: list[dict]) -> str:
+    buttons = [b for m in messages for b in m.get("buttons") or []]
+    return next(b["payload"] for b in buttons if b["title"] == NOT_SURE)
+
+
 def evaluate_signposting(assistant: servers.Assistant, path: Path) -> tuple[float, float]:
+    """Top-1/top-3 of the services named. When the assistant asks the one question it may
+    ask first (the age), the evaluator presses "Not sure", as a family without an age to
+    give would, so the age is never taken from the labels."""
     examples = yaml.safe_load(path.read_text(encoding="utf-8"))["examples"]
-    top1 = top3 = 0
+    top1 = top3 = questions = 0
     misses = []
     for number, example in enumerate(examples):
-        got = signposted(assistant.say(f"eval-signpost-{number}", example["text"]))
+        sender = f"eval-signpost-{number}"
+        reply = assistant.say(sender, example["text"])
+        if asked_age(reply):
+            questions += 1
+            reply = assistant.say(sender, not_sure_payload(reply))
+        got = signposted(reply)
         right = example["keys"]
         hit1 = bool(got) and got[0] in right
         hit3 = any(key in got[:3] for key in right)
@@ -49,6 +67,7 @@ def evaluate_signposting(assistant: servers.Assistant, path: Path) -> tuple[floa
     print(f"\nSignposting ({path.relative_to(ROOT)}, {n} messages, REST channel)")
     print(f"  top-1 accuracy: {top1 / n:.1%}  ({top1}/{n})")
     print(f"  top-3 accuracy: {top3 / n:.1%}  ({top3}/{n})")
+    print(f'  asked the age first: {questions} times ("{NOT_SURE}" pressed)')
     if misses:
         print("  Misses at top-1 ('in top 3' or 'MISSED'; expected -> got):")
         for hit3, right, got, text in misses:

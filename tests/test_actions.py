@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from actions import services
 from actions.common import OFFER_BUTTONS, PRIVACY_NOTE
+from actions.conversation import ActionTopicMenu
 from actions.feedback import ActionCancelFeedback, ActionSubmitFeedback, ValidateFeedbackForm
 from actions.listen import ActionReadAloud, ActionTextOnly
 from actions.privacy import ActionDeleteMyData
@@ -369,7 +370,7 @@ def test_a_need_whose_help_depends_on_age_gets_one_question_first():
     messages, events = run(ActionSignpost(), tracker(AGE_MATTERS))
     assert [(m["text"], [b["title"] for b in m["buttons"]]) for m in messages] == [
         ("How old is your child or young person? Services differ by age.",
-         ["Under 5", "5 to 10", "11 to 15", "16 or 17", "18 to 25"]),
+         ["Under 5", "5 to 10", "11 to 15", "16 or 17", "18 to 25", "Not sure"]),
     ]  # fmt: skip
     assert messages[0]["buttons"][0]["payload"] == '/inform_age{"age": "3"}'
     assert events == [SlotSet("age_pending_query", AGE_MATTERS), SlotSet("age_asked", True)]
@@ -390,6 +391,13 @@ def test_an_age_button_signposts_the_waiting_need_for_that_age():
         SlotSet("last_query", AGE_MATTERS),
         SlotSet("shown_keys", ["send_team", "portage", "cdc_stepping_stones"]),
     ]
+
+
+def test_the_not_sure_button_signposts_the_waiting_need_for_any_age():
+    messages, events = run(ActionSignpost(), tracker("/inform_age", "inform_age", slots=ASKED))
+    assert messages[0]["custom"]["signpost"] == ["senco", "lsat"]
+    assert events[0] == SlotSet("age_pending_query", None)
+    assert all(e["name"] != "age" for e in events)
 
 
 def test_a_typed_age_answers_the_question_and_is_remembered():
@@ -441,3 +449,28 @@ def test_more_options_keep_to_the_age_given():
     slots = {"last_query": "need:respite", "shown_keys": ["short_breaks"], "age": "21"}
     messages, _ = run(ActionMoreOptions(), tracker("more", "more_options", slots))
     assert messages[0]["text"].startswith("I have no more options for that.")
+
+
+SIGNPOSTED_BED = ["occupational_therapy"]
+SIGNPOSTED_HOME = ["children_disability_team"]
+
+
+def test_a_crisis_read_only_by_the_model_gets_emergency_contacts_then_who_can_help():
+    text = "he keeps climbing out of bed at night, we need a special bed to keep him safe"
+    messages, events = run(ActionCrisis(), tracker(text, intent="crisis"))
+    assert messages[0]["text"].splitlines()[1] == "If someone is in danger right now, call 999."
+    assert messages[1]["custom"]["signpost"] == SIGNPOSTED_BED
+    assert events == [ActiveLoop(None)]
+
+
+def test_a_crisis_the_safety_patterns_see_gets_the_emergency_contacts_alone():
+    messages, _ = run(ActionCrisis(), tracker("my dad hits me and i need a wheelchair ramp"))
+    assert len(messages) == 1 and "call 999" in messages[0]["text"]
+
+
+def test_a_long_message_read_as_a_menu_request_is_signposted():
+    text = "i am a single mum with three kids and my son has complex needs, i need support at home"
+    messages, _ = run(ActionTopicMenu(), tracker(text, intent="help_menu"))
+    assert messages[0]["custom"]["signpost"] == SIGNPOSTED_HOME
+    menu, _ = run(ActionTopicMenu(), tracker("help", intent="help_menu"))
+    assert menu[0]["text"].startswith("What would you like help with?")

@@ -77,11 +77,12 @@ def test_reads_the_age_in_a_short_answer(said, age):
     assert parse_age_answer(said) == age
 
 
-def test_question_is_one_short_sentence_with_a_button_per_age_band():
+def test_question_is_one_short_sentence_with_a_button_per_age_band_and_not_sure():
     assert AGE_QUESTION == "How old is your child or young person? Services differ by age."
     assert AGE_QUESTION.isascii()
-    buttons = question_buttons()
+    *bands, not_sure = question_buttons()
     titles = ["Under 5", "5 to 10", "11 to 15", "16 or 17", "18 to 25"]
-    assert [b["title"] for b in buttons] == titles
-    assert buttons[0]["payload"] == '/inform_age{"age": "3"}'
-    assert [parse_age_answer(b["title"]) for b in buttons] == [band.age for band in AGE_BANDS]
+    assert [b["title"] for b in bands] == titles
+    assert bands[0]["payload"] == '/inform_age{"age": "3"}'
+    assert [parse_age_answer(b["title"]) for b in bands] == [band.age for band in AGE_BANDS]
+    assert not_sure == {"title": "Not sure", "payload": "/inform_age"}

@@ -108,9 +108,14 @@ def _read_age(said: str) -> int | None:
     return next((age for stage, age in STAGE_ANSWERS.items() if f" {stage} " in f" {said} "), None)
 
 
+NOT_SURE = "Not sure"
+
+
 def question_buttons() -> list[dict[str, str]]:
-    """One button per age band; its payload carries the band's age to the assistant."""
-    return [
+    """One button per age band, its payload carrying the band's age to the assistant, and
+    "Not sure", which gets the answer for any age."""
+    bands = [
         {"title": band.title, "payload": f'/inform_age{{"age": "{band.age}"}}'}
         for band in AGE_BANDS
     ]
+    return [*bands, {"title": NOT_SURE, "payload": "/inform_age"}]
