@@ -119,7 +119,7 @@ def test_the_keypad_menu_names_each_topic_with_its_key(sample_directory):
 
 
 def test_the_keypad_topics_match_the_chat_menu():
-    from actions.conversation import MENU_TOPICS
+    from actions.common import MENU_TOPICS
 
     assert VOICE_MENU_TOPICS == MENU_TOPICS
 
