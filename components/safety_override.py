@@ -7,51 +7,27 @@ reply does not depend on what the model predicts. The detection itself is bot.sa
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.safety import check_message
+from components.intent_override import IntentOverride
 
 log = logging.getLogger(__name__)
 CRISIS_INTENT = "crisis"
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class SafetyOverride(GraphComponent):
+class SafetyOverride(IntentOverride):
     """Sets intent `crisis` with full confidence when bot.safety detects risk."""
 
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> SafetyOverride:
-        return cls()
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
-
-    def process(self, messages: list[Message]) -> list[Message]:
-        for message in messages:
-            verdict = check_message(message.get(TEXT) or "")
-            if not verdict.crisis:
-                continue
-            predicted = (message.get(INTENT) or {}).get("name")
-            if predicted != CRISIS_INTENT:
-                log.warning("safety override: %s (model said %s)", verdict.reasons, predicted)
-            crisis = {"name": CRISIS_INTENT, "confidence": 1.0}
-            ranking = [
-                r for r in message.get(INTENT_RANKING_KEY) or [] if r["name"] != CRISIS_INTENT
-            ]
-            message.set(INTENT, crisis, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [crisis, *ranking], add_to_output=True)
-        return messages
+    def intent_for(self, message: Message) -> str | None:
+        verdict = check_message(message.get(TEXT) or "")
+        if not verdict.crisis:
+            return None
+        predicted = (message.get(INTENT) or {}).get("name")
+        if predicted != CRISIS_INTENT:
+            log.warning("safety override: %s (model said %s)", verdict.reasons, predicted)
+        return CRISIS_INTENT
