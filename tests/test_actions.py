@@ -370,7 +370,8 @@ def test_a_need_whose_help_depends_on_age_gets_one_question_first():
     messages, events = run(ActionSignpost(), tracker(AGE_MATTERS))
     assert [(m["text"], [b["title"] for b in m["buttons"]]) for m in messages] == [
         ("How old is your child or young person? Services differ by age.",
-         ["Under 5", "5 to 10", "11 to 15", "16 or 17", "18 to 25", "Not sure"]),
+         ["Under 5", "Age 5 to 10", "Age 11 to 15", "Age 16 or 17", "Age 18 to 25",
+          "Not sure"]),
     ]  # fmt: skip
     assert messages[0]["buttons"][0]["payload"] == '/inform_age{"age": "3"}'
     assert events == [SlotSet("age_pending_query", AGE_MATTERS), SlotSet("age_asked", True)]

@@ -62,6 +62,7 @@ def test_a_message_that_hints_at_an_age_is_never_asked():
         ("he's 18 months", 1),
         ("Under 5", 3),
         ("16 or 17", 17),
+        ("Age 16 or 17", 17),
         ("reception", 4),
         ("she's at college", 17),
         ("my son is 14", 14),
@@ -81,7 +82,7 @@ def test_question_is_one_short_sentence_with_a_button_per_age_band_and_not_sure(
     assert AGE_QUESTION == "How old is your child or young person? Services differ by age."
     assert AGE_QUESTION.isascii()
     *bands, not_sure = question_buttons()
-    titles = ["Under 5", "5 to 10", "11 to 15", "16 or 17", "18 to 25"]
+    titles = ["Under 5", "Age 5 to 10", "Age 11 to 15", "Age 16 or 17", "Age 18 to 25"]
     assert [b["title"] for b in bands] == titles
     assert bands[0]["payload"] == '/inform_age{"age": "3"}'
     assert [parse_age_answer(b["title"]) for b in bands] == [band.age for band in AGE_BANDS]

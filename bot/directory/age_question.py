@@ -29,12 +29,13 @@ class AgeBand:
 
 
 # The band edges follow the directory's age limits: under-fives, school, 16-18, adults.
+# Titles say "Age" so that a numbered SMS menu reads "2 Age 5 to 10", not "2 5 to 10".
 AGE_BANDS = (
     AgeBand("Under 5", 3),
-    AgeBand("5 to 10", 8),
-    AgeBand("11 to 15", 13),
-    AgeBand("16 or 17", 17),
-    AgeBand("18 to 25", 21),
+    AgeBand("Age 5 to 10", 8),
+    AgeBand("Age 11 to 15", 13),
+    AgeBand("Age 16 or 17", 17),
+    AgeBand("Age 18 to 25", 21),
 )
 
 NUMBER_WORDS = {
@@ -56,7 +57,11 @@ STAGE_ANSWERS = {
     "uni": 19,
     "university": 19,
 }
-_BAND_BY_TITLE = {normalise(band.title): band.age for band in AGE_BANDS}
+_BAND_BY_TITLE = {  # a band as its button says it, or typed without "Age": "16 or 17"
+    normalise(title): band.age
+    for band in AGE_BANDS
+    for title in (band.title, band.title.removeprefix("Age "))
+}
 _ONE_NUMBER = re.compile(r"^\D*?(\d{1,2})\D*$")
 _MONTHS = re.compile(r"\b(\d{1,2}) ?(?:months?|mths?|mnths?)\b")
 
