@@ -29,6 +29,7 @@ AGE_INTENT = "inform_age"
 AGE_SLOT = "age"  # also the entity the age buttons carry
 PENDING_SLOT = "age_pending_query"  # the need waiting for the answer to the age question
 ASKED_SLOT = "age_asked"
+AGE_FIRST = "Thank you. What do you need help with? Pick a topic, or tell me in your own words."
 
 
 def find_entries(query: str, exclude: tuple[str, ...] = (), age: int | None = None) -> list[Entry]:
@@ -67,6 +68,13 @@ def show_signpost(
             "sms": signpost_sms(entries, first_number),
         },
     )
+
+
+def _is_age_only(tracker: Tracker) -> bool:
+    """True for an age given before any need: nothing waits for it and nothing was asked."""
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    pending = tracker.get_slot(PENDING_SLOT) or tracker.get_slot("last_query")
+    return intent == AGE_INTENT and not pending
 
 
 def _should_ask_age(tracker: Tracker, query: str) -> bool:
@@ -115,6 +123,8 @@ class ActionSignpost(Action):
         if cut:
             dispatcher.utter_message(text=LONG_NOTE)
         query, age = _answer_to_question(tracker, text, need)
+        if query == text and age is not None and _is_age_only(tracker):
+            return self.age_first(dispatcher, tracker, age)
         if not query:
             query = f"{NEED_PREFIX}{need}" if need else text
             age = _known_age(tracker, query)
@@ -138,6 +148,14 @@ class ActionSignpost(Action):
             SlotSet("last_query", query),
             SlotSet("shown_keys", [e.key for e in entries]),
         ]
+
+    @staticmethod
+    def age_first(
+        dispatcher: CollectingDispatcher, tracker: Tracker, age: int
+    ) -> list[dict[str, Any]]:
+        """An age before any need ("my son is 7"): keep it, and ask what they need."""
+        dispatcher.utter_message(text=AGE_FIRST, buttons=menu_buttons())
+        return [SlotSet(AGE_SLOT, str(age)), *privacy_note(dispatcher, tracker)]
 
 
 class ActionMoreOptions(Action):

@@ -475,3 +475,16 @@ def test_a_long_message_read_as_a_menu_request_is_signposted():
     assert messages[0]["custom"]["signpost"] == SIGNPOSTED_HOME
     menu, _ = run(ActionTopicMenu(), tracker("help", intent="help_menu"))
     assert menu[0]["text"].startswith("What would you like help with?")
+
+
+def test_an_age_before_any_need_is_kept_and_the_topics_offered():
+    messages, events = run(ActionSignpost(), tracker("my son is 7", "inform_age"))
+    assert messages[0]["text"] == (
+        "Thank you. What do you need help with? Pick a topic, or tell me in your own words."
+    )
+    assert [b["title"] for b in messages[0]["buttons"]][:2] == [
+        "Education, health and care plans", "Extra help at school",
+    ]  # fmt: skip
+    assert events == [SlotSet("age", "7"), SlotSet("privacy_notice_shown", True)]
+    later, _ = run(ActionSignpost(), tracker("help with reading", slots={"age": "7"}))
+    assert later[0]["custom"]["signpost"][0] == "lsat"
