@@ -45,10 +45,9 @@ from bot.safety import check_message, emergency_text
 from bot.speech import phrases
 from bot.speech.cache import SpeechCache
 from bot.speech.config import SpeechSettings, load_speech_settings
-from bot.speech.engines import build_engines
 from bot.speech.hints import speech_hints
 from channels import voice_twiml as twiml
-from channels.audio import Speaker, audio_response
+from channels.audio import Speaker, audio_response, open_cache
 from channels.twilio_auth import TwilioSignature
 
 log = logging.getLogger(__name__)
@@ -84,12 +83,11 @@ class VoiceInput(InputChannel):
     def __init__(self, settings: Settings, speech: SpeechSettings) -> None:
         self.settings, self.speech = settings, speech
         self.signature = TwilioSignature(settings)
-        self.engines = build_engines(speech)
         self.speaker = Speaker(lambda: self.cache, lambda name: self.url(f"audio/{name}"), speech)
         self.tasks: set[asyncio.Task[Any]] = set()
         self._cache: SpeechCache | None = None
         self._directory: tuple[float, Directory, str] | None = None
-        if not self.engines:
+        if not speech.engines:
             log.warning("voice: no speech engine (SPEECH_ENGINES): calls hear Twilio's <Say>")
 
     # --- plumbing ---------------------------------------------------------------------
@@ -101,9 +99,7 @@ class VoiceInput(InputChannel):
     @property
     def cache(self) -> SpeechCache:
         if self._cache is None:
-            self._cache = SpeechCache(
-                self.engine, self.settings.audio_dir, self.engines, self.speech.language
-            )
+            self._cache = open_cache(self.settings, self.speech)
         return self._cache
 
     def directory(self) -> Directory:
