@@ -17,7 +17,7 @@ from bot.routing.references import find_reference
 from bot.routing.rules import Decision, Routing, load_routing
 
 log = logging.getLogger(__name__)
-CHANNELS_THAT_UPDATE = {"sms": "by text", "telegram": "on Telegram"}
+CHANNELS_THAT_UPDATE = {"sms": "by text", "telegram": "on Telegram", "whatsapp": "on WhatsApp"}
 
 
 @lru_cache(maxsize=1)
@@ -107,8 +107,15 @@ class ActionCreateCase(Action):
             )
             return clear
         spaced = " ".join(case.reference.replace("-", " "))
+        try:
+            entry = services.catalog().directory.entry(case.service_key)
+        except Exception:  # the directory is unavailable: the case is stored all the same
+            entry = None
+        name = entry.name if entry else "the team"
+        # The case is "sent" only once the outbox has delivered it: say what is true now.
         dispatcher.utter_message(
-            text=f"Sent. Your case reference is {case.reference}.\n"
+            text=f"Thank you. I am sending it to {name} now. "
+            f"Your case reference is {case.reference}.\n"
             f"Say it like this: {spaced}.\n"
             f'Ask me "what is happening with {case.reference}" at any time.'
         )

@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import services
 from actions.signpost import find_entries, show_signpost
 from bot.directory.topics import FRONT_DOOR_KEY
-from bot.notify.outbox import enqueue
+from bot.notify.outbox import SAFEGUARDING, enqueue
 from bot.safety import check_message, emergency_text
 from bot.safety_log import flag_conversation
 
@@ -49,6 +49,8 @@ class ActionCrisis(Action):
                     f"Safety flag {flag_id}: a {channel} conversation needs review now.\n"
                     f"Reason: {', '.join(reasons)}.\nConversation id: {tracker.sender_id}",
                     dedupe_key=f"safety-flag:{flag_id}",
+                    kind=SAFEGUARDING,
+                    person=tracker.sender_id,
                 )
         except Exception:
             log.exception("could not record or send a safety flag for review")

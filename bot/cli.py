@@ -7,12 +7,25 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
 from bot.config import PROJECT_ROOT, load_settings
 from bot.db import make_engine, upgrade
 from bot.directory import Catalog, DirectoryError, load_file
 from bot.directory.render import signpost_text
 from bot.directory.store import load_directory, save_directory
+from bot.text import printable
+
+
+def say(*parts: object, file: TextIO | None = None, end: str = "\n") -> None:
+    """Print, with any terminal control characters in the text shown, not acted on
+    (case text, feedback and errors can hold what a client sent)."""
+    print(*(printable(part) for part in parts), file=file, end=end)
+
+
+def one_line(value: object) -> str:
+    """A value for a one-line listing: control characters and newlines shown escaped."""
+    return printable(value, keep_newlines=False)
 
 
 def _engine():  # type: ignore[no-untyped-def]
@@ -23,7 +36,7 @@ def _engine():  # type: ignore[no-untyped-def]
 
 def cmd_db_upgrade(_args: argparse.Namespace) -> int:
     _engine()
-    print("Database schema is up to date.")
+    say("Database schema is up to date.")
     return 0
 
 
@@ -32,16 +45,14 @@ def cmd_directory_import(args: argparse.Namespace) -> int:
     try:
         directory = load_file(path, Path(args.needs) if args.needs else None)
     except DirectoryError as exc:
-        print(exc, file=sys.stderr)
+        say(exc, file=sys.stderr)
         return 2
     if args.check:
-        print(
-            f"{path}: {len(directory.entries)} entries and {len(directory.needs)} needs are valid."
-        )
+        say(f"{path}: {len(directory.entries)} entries and {len(directory.needs)} needs are valid.")
         return 0
     report = save_directory(_engine(), directory, replace=args.replace)
     flag = " (sample data)" if directory.sample_data else ""
-    print(
+    say(
         f"Imported {path}{flag}: {report.added} added, {report.updated} updated, "
         f"{report.removed} removed, {report.needs} needs."
     )
@@ -51,8 +62,8 @@ def cmd_directory_import(args: argparse.Namespace) -> int:
 def cmd_directory_list(_args: argparse.Namespace) -> int:
     directory = load_directory(_engine())
     for entry in directory.entries:
-        print(f"{entry.key:28} {entry.kind:8} {entry.age_min:>2}-{entry.age_max:<2} {entry.name}")
-    print(f"{len(directory.entries)} entries.")
+        say(f"{entry.key:28} {entry.kind:8} {entry.age_min:>2}-{entry.age_max:<2} {entry.name}")
+    say(f"{len(directory.entries)} entries.")
     return 0
 
 
@@ -63,12 +74,12 @@ def cmd_directory_search(args: argparse.Namespace) -> int:
     catalog = Catalog(load_directory(_engine()), examples=examples)
     matches = catalog.search(args.text, age=args.age, area=args.area)
     if not matches:
-        print("No match.")
+        say("No match.")
         return 1
     for match in matches:
-        print(f"{match.score:6.2f}  {match.entry.key:28} needs: {', '.join(match.needs)}")
-    print()
-    print(signpost_text([m.entry for m in matches]))
+        say(f"{match.score:6.2f}  {match.entry.key:28} needs: {', '.join(match.needs)}")
+    say()
+    say(signpost_text([m.entry for m in matches]))
     return 0
 
 
@@ -80,9 +91,9 @@ def cmd_privacy_retention(args: argparse.Namespace) -> int:
     tracker = make_engine(settings.tracker_database_url)
     audio = (settings.audio_dir, PROJECT_ROOT / "domain.yml")
     report = run_retention(_engine(), tracker, days, audio=audio)
-    print(f"Retention: removed what was older than {days} days.")
+    say(f"Retention: removed what was older than {days} days.")
     for kind, count in report.items():
-        print(f"  {kind}: {count}")
+        say(f"  {kind}: {count}")
     return 0
 
 
@@ -97,11 +108,12 @@ def cmd_cases_list(args: argparse.Namespace) -> int:
 
     cases = list_cases(_engine(), status=args.status)
     for case in cases:
-        print(
-            f"{case.reference}  {case.status:12} {case.urgency:7} {case.service_key:26} "
-            f"{case.created_at:%Y-%m-%d %H:%M}  {case.summary[:50]}"
+        say(
+            f"{one_line(case.reference)}  {case.status:12} {case.urgency:7} "
+            f"{one_line(case.service_key):26} {case.created_at:%Y-%m-%d %H:%M}  "
+            f"{one_line(case.summary[:50])}"
         )
-    print(f"{len(cases)} case(s).")
+    say(f"{len(cases)} case(s).")
     return 0
 
 
@@ -110,12 +122,12 @@ def cmd_cases_show(args: argparse.Namespace) -> int:
 
     engine = _engine()
     case = get_case(engine, args.reference)
-    print(f"{case.reference}: {case.status}, {case.urgency}, for {case.service_key}")
-    print(f"Channel: {case.channel}. Due: {case.due_at:%Y-%m-%d %H:%M}.")
-    print(f"What the family said: {case.summary}")
+    say(f"{case.reference}: {case.status}, {case.urgency}, for {case.service_key}")
+    say(f"Channel: {case.channel}. Due: {case.due_at:%Y-%m-%d %H:%M}.")
+    say(f"What the family said: {one_line(case.summary)}")
     for event in history(engine, args.reference):
-        note = f" - {event.note}" if event.note else ""
-        print(f"  {event.at:%Y-%m-%d %H:%M} {event.status} by {event.by}{note}")
+        note = f" - {one_line(event.note)}" if event.note else ""
+        say(f"  {event.at:%Y-%m-%d %H:%M} {event.status} by {one_line(event.by)}{note}")
     return 0
 
 
@@ -126,9 +138,9 @@ def _staff_change(status: str):  # type: ignore[no-untyped-def]
         try:
             case = staff_update(_engine(), args.reference, status, by=args.by, message=args.message)
         except (CaseNotFound, InvalidTransition) as exc:
-            print(exc, file=sys.stderr)
+            say(exc, file=sys.stderr)
             return 2
-        print(f"{case.reference} is now {case.status}. The family will be told if they can be.")
+        say(f"{case.reference} is now {case.status}. The family will be told if they can be.")
         return 0
 
     return command
@@ -138,21 +150,75 @@ def cmd_cases_escalate(_args: argparse.Namespace) -> int:
     from bot.routing.cases import escalate_overdue
 
     escalated = escalate_overdue(_engine(), _routing())
-    print(f"Escalated {len(escalated)} case(s): {', '.join(c.reference for c in escalated)}")
+    say(f"Escalated {len(escalated)} case(s): {', '.join(c.reference for c in escalated)}")
     return 0
 
 
 def cmd_outbox_deliver(_args: argparse.Namespace) -> int:
     import asyncio
 
-    from bot.notify.outbox import deliver_due
     from bot.notify.registry import build_senders
+    from bot.notify.worker import close_senders, one_round
 
-    report = asyncio.run(deliver_due(_engine(), build_senders(load_settings())))
-    print(
+    settings = load_settings()
+    engine = _engine()
+    senders = build_senders(settings)
+
+    async def deliver():  # type: ignore[no-untyped-def]
+        try:
+            return await one_round(engine, senders, settings.operations_contact)
+        finally:
+            await close_senders(senders)
+
+    report = asyncio.run(deliver())
+    say(
         f"Sent {report.sent}, retrying {report.retrying}, dead {report.dead}, "
         f"suppressed {report.suppressed}."
     )
+    return 0
+
+
+def cmd_outbox_run(_args: argparse.Namespace) -> int:
+    from bot.notify.worker import main as run_worker
+
+    logging.getLogger().setLevel(logging.INFO)
+    _engine()  # migrate first
+    return run_worker(load_settings())
+
+
+def cmd_outbox_dead(_args: argparse.Namespace) -> int:
+    from bot.notify.outbox import alert_line, dead_letters
+
+    rows = dead_letters(_engine())
+    for row in rows:
+        say(f"{row.created_at:%Y-%m-%d %H:%M}  {one_line(alert_line(row))}")
+    say(f"{len(rows)} message(s) need attention. Send one again: python -m bot outbox retry ID")
+    return 0
+
+
+def cmd_outbox_retry(args: argparse.Namespace) -> int:
+    from bot.notify.outbox import get_message, retry
+
+    engine = _engine()
+    if retry(engine, args.id):
+        say(f"Message {args.id} will be sent again within a few seconds.")
+        return 0
+    row = get_message(engine, args.id)
+    why = "there is no such message" if row is None else f"it is {row.status}, not dead"
+    say(f"Message {args.id} was not queued again: {why}.", file=sys.stderr)
+    return 2
+
+
+def cmd_privacy_inventory(args: argparse.Namespace) -> int:
+    from bot.inventory import markdown, replace_section
+
+    text = markdown()
+    if not args.write:
+        say(text, end="")
+        return 0
+    path = Path(args.write)
+    path.write_text(replace_section(path.read_text(encoding="utf-8"), text), encoding="utf-8")
+    say(f"Wrote the inventory into {path}.")
     return 0
 
 
@@ -160,12 +226,12 @@ def cmd_feedback_publish(args: argparse.Namespace) -> int:
     from bot.feedback.you_said import publish_and_notify
 
     if not args.service and not args.theme:
-        print("Say which feedback this answers: --service KEY and/or --theme THEME.")
+        say("Say which feedback this answers: --service KEY and/or --theme THEME.")
         return 2
     item_id, told, unreachable = publish_and_notify(
         _engine(), args.you_said, args.we_did, args.service, args.theme
     )
-    print(
+    say(
         f"Published item {item_id}. {told} family(ies) will be told on their channel; "
         f"{unreachable} will see it when they ask what has changed."
     )
@@ -189,8 +255,8 @@ def cmd_feedback_report(args: argparse.Namespace) -> int:
     (out / "themes.svg").write_text(
         bar_chart_svg(counts.by_theme, f"Feedback themes {period}"), encoding="utf-8"
     )
-    print(summary(counts, period))
-    print(f"Wrote {out / 'feedback.csv'}, {out / 'summary.txt'} and {out / 'themes.svg'}.")
+    say(summary(counts, period))
+    say(f"Wrote {out / 'feedback.csv'}, {out / 'summary.txt'} and {out / 'themes.svg'}.")
     return 0
 
 
@@ -199,12 +265,12 @@ def cmd_speech_prerender(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     report = prerender(_engine(), settings, Path(args.domain), progress=not args.quiet)
-    print(
+    say(
         f"Speech in {settings.audio_dir}: {report.new} new, {report.reused} reused, "
         f"{report.failed} failed."
     )
     for text, reason in report.failures[:10]:
-        print(f"  not made: {text[:60]!r}: {reason}")
+        say(f"  not made: {text[:60]!r}: {reason}")
     return 1 if report.failed else 0
 
 
@@ -237,6 +303,9 @@ def build_parser() -> argparse.ArgumentParser:
     retention = privacy.add_parser("retention", help="remove data older than RETENTION_DAYS")
     retention.add_argument("--days", type=int, help="override RETENTION_DAYS")
     retention.set_defaults(func=cmd_privacy_retention)
+    inventory = privacy.add_parser("inventory", help="every personal column and its rules")
+    inventory.add_argument("--write", metavar="FILE", help="update that section of FILE")
+    inventory.set_defaults(func=cmd_privacy_inventory)
 
     cases = groups.add_parser("cases", help="cases raised by families").add_subparsers(
         dest="cmd", required=True
@@ -285,9 +354,18 @@ def build_parser() -> argparse.ArgumentParser:
     outbox = groups.add_parser("outbox", help="outbound messages").add_subparsers(
         dest="cmd", required=True
     )
-    outbox.add_parser("deliver", help="send what is due, once").set_defaults(
+    outbox.add_parser("deliver", help="send what is due, once (for cron)").set_defaults(
         func=cmd_outbox_deliver
     )
+    outbox.add_parser("run", help="the outbox worker: deliver until stopped").set_defaults(
+        func=cmd_outbox_run
+    )
+    outbox.add_parser("dead", help="messages that need staff (dead or overdue)").set_defaults(
+        func=cmd_outbox_dead
+    )
+    again = outbox.add_parser("retry", help="send a dead message again")
+    again.add_argument("id", type=int)
+    again.set_defaults(func=cmd_outbox_retry)
     return parser
 
 

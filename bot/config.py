@@ -59,6 +59,12 @@ class Settings:
     smtp_from: str = "send-assistant@example.org"
     open311_api_key: str = ""
     safeguarding_contact: str = ""
+    operations_contact: str = ""
+    twilio_whatsapp_from: str = ""
+    whatsapp_templates_file: Path = field(
+        default_factory=lambda: PROJECT_ROOT / "data" / "whatsapp_templates.yml"
+    )
+    outbox_poll_seconds: float = 2.0
     telegram_bot_token: str = ""
     telegram_webhook_secret: str = ""
     telegram_api_base_url: str = "https://api.telegram.org/bot"
@@ -70,6 +76,12 @@ class Settings:
     def twilio_signing_token(self) -> str:
         """The token Twilio signs webhooks with (the local one when none is set)."""
         return self.twilio_auth_token or DEV_TWILIO_AUTH_TOKEN
+
+    @property
+    def whatsapp_from(self) -> str:
+        """The WhatsApp sender: ``TWILIO_WHATSAPP_FROM``, else the SMS number."""
+        number = self.twilio_whatsapp_from or self.twilio_from_number
+        return number if number.startswith("whatsapp:") else f"whatsapp:{number}"
 
     @property
     def twilio_configured(self) -> bool:
@@ -106,6 +118,14 @@ def load_settings(environ_file: Path | None = None) -> Settings:
         smtp_from=_env("SMTP_FROM", "send-assistant@example.org", dotenv),
         open311_api_key=_env("OPEN311_API_KEY", "", dotenv),
         safeguarding_contact=_env("SAFEGUARDING_CONTACT", "", dotenv),
+        operations_contact=_env("OPERATIONS_CONTACT", "", dotenv),
+        twilio_whatsapp_from=_env("TWILIO_WHATSAPP_FROM", "", dotenv),
+        whatsapp_templates_file=Path(
+            _env(
+                "WHATSAPP_TEMPLATES", str(PROJECT_ROOT / "data" / "whatsapp_templates.yml"), dotenv
+            )
+        ),
+        outbox_poll_seconds=float(_env("OUTBOX_POLL_SECONDS", "2.0", dotenv)),
         telegram_bot_token=_env("TELEGRAM_BOT_TOKEN", "", dotenv),
         telegram_webhook_secret=_env("TELEGRAM_WEBHOOK_SECRET", "", dotenv),
         telegram_api_base_url=_env("TELEGRAM_API_BASE_URL", "https://api.telegram.org/bot", dotenv),

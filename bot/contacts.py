@@ -7,8 +7,8 @@ Everything else refers to a person by their pseudonym (``sms-3f2a...``, see
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -18,16 +18,23 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     delete,
+    exists,
     func,
+    insert,
     select,
+    update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.db import Base, session_scope, utcnow
-from bot.privacy import register_eraser
+
+if TYPE_CHECKING:
+    from bot.privacy import ErasureTarget, RetentionRun
 
 FLOOD_LIMIT_PER_MINUTE = 20
 
@@ -42,6 +49,7 @@ class ContactRow(Base):
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     last_seen_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     last_menu = Column(JSON)
+    last_inbound_at = Column(DateTime(timezone=True))  # WhatsApp's 24-hour session rule
 
 
 class InboundRow(Base):
@@ -71,13 +79,52 @@ class OptOutRow(Base):
 
 
 def remember_contact(engine: Engine, channel: str, sender: str, address: str) -> None:
-    """Keep (or refresh) the raw address for ``sender``."""
+    """Keep (or refresh) the raw address for ``sender``.
+
+    Race-free: two requests from a new sender at once make one row and raise nothing
+    (an upsert on SQLite and PostgreSQL; insert-then-update elsewhere).
+    """
+    now = utcnow()
+    values = {
+        "sender": sender, "channel": channel, "address": address,
+        "created_at": now, "last_seen_at": now,
+    }  # fmt: skip
+    refreshed = {"channel": channel, "address": address, "last_seen_at": now}
+    dialect = engine.dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        upsert = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(ContactRow)
+        statement = upsert.values(**values).on_conflict_do_update(
+            index_elements=[ContactRow.sender], set_=refreshed
+        )
+        with engine.begin() as connection:
+            connection.execute(statement)
+        return
+    try:
+        with engine.begin() as connection:
+            connection.execute(insert(ContactRow).values(**values))
+    except IntegrityError:
+        with engine.begin() as connection:
+            connection.execute(
+                update(ContactRow).where(ContactRow.sender == sender).values(**refreshed)
+            )
+
+
+def touch_inbound(engine: Engine, sender: str, when: datetime | None = None) -> bool:
+    """Record that ``sender`` just wrote to us (``when``, default now): WhatsApp lets us
+    send free text for 24 hours after it. Never moves the time backwards. True if the
+    contact exists."""
+    moment = when or utcnow()
     with session_scope(engine) as session:
-        row = session.get(ContactRow, sender)
-        if row is None:
-            session.add(ContactRow(sender=sender, channel=channel, address=address))
-        else:
-            row.address, row.last_seen_at = address, utcnow()
+        result = session.execute(
+            update(ContactRow)
+            .where(ContactRow.sender == sender)
+            .where((ContactRow.last_inbound_at.is_(None)) | (ContactRow.last_inbound_at < moment))
+            .values(last_inbound_at=moment)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount:
+            return True
+        return session.get(ContactRow, sender) is not None
 
 
 def contact_address(engine: Engine, sender: str) -> str | None:
@@ -151,8 +198,47 @@ def is_opted_out(engine: Engine, sender: str) -> bool:
         return session.get(OptOutRow, sender) is not None
 
 
-@register_eraser("your phone number or chat id")
-def _erase_contact(session: Session, sender: str) -> int:
-    inbound = session.execute(delete(InboundRow).where(InboundRow.sender == sender))
-    contact = session.execute(delete(ContactRow).where(ContactRow.sender == sender))
+def erase_contacts(session: Session, target: ErasureTarget) -> int:
+    """Delete the person's contact rows (and the number a call asked us to text) and their
+    inbound messages; queue the deletion of their texts at Twilio."""
+    from bot.privacy import queue_twilio_deletions
+
+    ids = target.ids
+    sids = session.scalars(
+        select(InboundRow.external_id).where(
+            InboundRow.sender.in_(ids), InboundRow.channel.in_(TWILIO_CHANNELS)
+        )
+    ).all()
+    queue_twilio_deletions(session, [str(s) for s in sids])
+    inbound = session.execute(delete(InboundRow).where(InboundRow.sender.in_(ids)))
+    contact = session.execute(delete(ContactRow).where(ContactRow.sender.in_(ids)))
     return int(contact.rowcount or 0) + int(inbound.rowcount or 0)
+
+
+def expire_contacts(session: Session, run: RetentionRun) -> int:
+    """Forget addresses not used since the cutoff, unless an open case still needs them."""
+    from bot.routing.cases import CLOSED, CaseRow
+
+    open_case = exists().where(and_(CaseRow.sender == ContactRow.sender, CaseRow.status != CLOSED))
+    result = session.execute(
+        delete(ContactRow)
+        .where(ContactRow.last_seen_at < run.cutoff, ~open_case)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)
+
+
+def expire_inbound(session: Session, run: RetentionRun) -> int:
+    """Delete inbound messages older than the cutoff; queue their deletion at Twilio."""
+    from bot.privacy import queue_twilio_deletions
+
+    old = InboundRow.received_at < run.cutoff
+    sids = session.scalars(
+        select(InboundRow.external_id).where(old, InboundRow.channel.in_(TWILIO_CHANNELS))
+    ).all()
+    queue_twilio_deletions(session, [str(s) for s in sids])
+    result = session.execute(delete(InboundRow).where(old))
+    return int(result.rowcount or 0)
+
+
+TWILIO_CHANNELS = ("sms", "whatsapp")

@@ -1,24 +1,29 @@
-"""Privacy: pseudonymous identifiers and erasure of a person's records ("delete my data")."""
+"""Privacy: pseudonymous identifiers, and "delete my data" driven by the inventory.
+
+What is kept, and what erasure and retention do to it, is listed once in
+:mod:`bot.inventory`; :func:`erase_person` and the retention job (:mod:`bot.retention`)
+both run the rules listed there.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
 
-from sqlalchemy import update
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from bot.db import session_scope
-from bot.safety_log import SafetyFlagRow
 
+log = logging.getLogger(__name__)
 ERASED = "erased"
-
-# Each eraser removes (or anonymises) one kind of record for a conversation id and
-# returns how many rows it touched. Modules that keep personal records register here.
-Eraser = Callable[[Session, str], int]
-ERASERS: dict[str, Eraser] = {}
+TWILIO_DELETE = "twilio-delete"  # the outbox channel that deletes a resource at Twilio
 
 
 def pseudonymise(key: str, channel: str, raw_id: str) -> str:
@@ -27,29 +32,106 @@ def pseudonymise(key: str, channel: str, raw_id: str) -> str:
     return f"{channel}-{digest.hexdigest()[:24]}"
 
 
-def register_eraser(name: str) -> Callable[[Eraser], Eraser]:
-    def decorator(func: Eraser) -> Eraser:
-        ERASERS[name] = func
-        return func
+@dataclass
+class ErasureTarget:
+    """Whose records to erase: the conversation id, and other ids of the same person that
+    only exist because of it (the SMS contact a phone call asked us to text)."""
 
-    return decorator
+    conversation_id: str
+    related: tuple[str, ...] = ()
+    audio_dir: Path | None = None
+    references: tuple[str, ...] = ()  # the person's case references (found before any change)
+    files: list[Path] = field(default_factory=list)  # removed once the database has committed
 
-
-@register_eraser("safety reviews (kept without your identity)")
-def _anonymise_safety_flags(session: Session, conversation_id: str) -> int:
-    result = session.execute(
-        update(SafetyFlagRow)
-        .where(SafetyFlagRow.conversation_id == conversation_id)
-        .values(conversation_id=ERASED)
-    )
-    return int(result.rowcount or 0)
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return (self.conversation_id, *self.related)
 
 
-def erase_person(engine: Engine, conversation_id: str) -> dict[str, int]:
-    """Remove every personal record of ``conversation_id``; return counts by kind."""
-    import bot.contacts  # noqa: F401  (each registers its eraser)
-    import bot.feedback.store  # noqa: F401
-    import bot.routing.cases  # noqa: F401
+@dataclass
+class RetentionRun:
+    """One run of the retention job: records older than ``cutoff`` lose what is personal."""
+
+    cutoff: datetime
+    audio_dir: Path | None = None
+    keep_texts: frozenset[str] = frozenset()  # fixed texts whose audio is the same for all
+    files: list[Path] = field(default_factory=list)
+
+
+def queue_twilio_deletions(session: Session, sids: Iterable[str]) -> int:
+    """Queue the deletion at Twilio of recordings (RE...) and messages (SM..., MM...).
+
+    Each is an essential outbox message, so it is retried until Twilio confirms and is
+    never silently dropped. Returns how many were queued.
+    """
+    from bot.notify.outbox import ERASURE, OutboxRow
+
+    queued = 0
+    for sid in dict.fromkeys(sids):
+        if not sid or sid[:2] not in ("RE", "SM", "MM"):
+            continue
+        key = f"twilio-delete:{sid}"
+        if session.scalars(select(OutboxRow.id).where(OutboxRow.dedupe_key == key)).first():
+            continue
+        session.add(
+            OutboxRow(
+                channel=TWILIO_DELETE, recipient=sid, body="delete", dedupe_key=key, kind=ERASURE
+            )
+        )
+        queued += 1
+    return queued
+
+
+def related_ids(engine: Engine, conversation_id: str, pseudonym_key: str) -> tuple[str, ...]:
+    """Other ids that belong to this conversation's person and exist only through it.
+
+    A phone call (``voice-...``) that asked for an answer by text (key 5) left an SMS
+    contact (``sms-...``) for the caller's number: its address pseudonymises to the call's
+    id under the ``voice`` channel.
+    """
+    if not conversation_id.startswith("voice-"):
+        return ()
+    from bot.contacts import ContactRow
 
     with session_scope(engine) as session:
-        return {name: eraser(session, conversation_id) for name, eraser in ERASERS.items()}
+        rows = session.execute(
+            select(ContactRow.sender, ContactRow.address).where(ContactRow.channel == "sms")
+        ).all()
+    return tuple(
+        str(sender)
+        for sender, address in rows
+        if pseudonymise(pseudonym_key, "voice", str(address)) == conversation_id
+    )
+
+
+def erase_person(
+    engine: Engine,
+    conversation_id: str,
+    pseudonym_key: str | None = None,
+    audio_dir: Path | None = None,
+) -> dict[str, int]:
+    """Remove or anonymise every personal record of ``conversation_id``, as the inventory
+    says; return counts by kind (what the person is told). The chat history itself is
+    erased by the tracker store (``components/tracker_store.py``)."""
+    from bot.config import load_settings
+    from bot.inventory import INVENTORY
+
+    if pseudonym_key is None or audio_dir is None:
+        settings = load_settings()
+        pseudonym_key = pseudonym_key or settings.pseudonym_key
+        audio_dir = audio_dir or settings.audio_dir
+    target = ErasureTarget(
+        conversation_id, related_ids(engine, conversation_id, pseudonym_key), audio_dir
+    )
+    counts: dict[str, int] = {}
+    with session_scope(engine) as session:
+        from bot.routing.cases import references_of
+
+        target.references = references_of(session, target.ids)
+        for table in INVENTORY:
+            if table.erase is not None:
+                counts[table.told] = counts.get(table.told, 0) + table.erase(session, target)
+    for path in target.files:
+        path.unlink(missing_ok=True)
+    log.info("erased the records of a conversation on request: %s", counts)
+    return counts

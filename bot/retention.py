@@ -1,9 +1,10 @@
 """The retention job: remove conversations and personal data older than the set age.
 
-Run daily from a scheduler: ``python -m bot privacy retention``. Conversations live in
-Rasa's tracker store (an ``events`` table with a Unix ``timestamp``); personal records
-live in the application database. Audio made for one conversation's replies ("read it to
-me") goes too; the audio of fixed texts, the same for everyone, is kept.
+Run daily from a scheduler: ``python -m bot privacy retention``. What happens to each
+table is the ``expire`` rule in :mod:`bot.inventory`. Conversations live in Rasa's
+tracker store (an ``events`` table with a Unix ``timestamp``); the rest lives in the
+application database. Audio made for replies goes too (with ``audio``); the audio of
+fixed texts, the same for everyone, is kept.
 """
 
 from __future__ import annotations
@@ -11,15 +12,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import MetaData, Table, delete, inspect, update
+from sqlalchemy import MetaData, Table, delete, inspect
 from sqlalchemy.engine import Engine
 
 from bot.db import session_scope
-from bot.feedback.store import FeedbackRow
-from bot.privacy import ERASED
-from bot.safety_log import SafetyFlagRow
-from bot.speech.cache import remove_old_audio
-from bot.speech.prerender import fixed_pieces
+from bot.privacy import RetentionRun
 
 
 def remove_old_conversations(tracker_engine: Engine, cutoff: datetime) -> int:
@@ -32,23 +29,18 @@ def remove_old_conversations(tracker_engine: Engine, cutoff: datetime) -> int:
     return int(result.rowcount or 0)
 
 
-def remove_old_personal_data(engine: Engine, cutoff: datetime) -> dict[str, int]:
-    """Strip identities from records older than ``cutoff``; return counts by kind."""
+def remove_old_personal_data(engine: Engine, run: RetentionRun) -> dict[str, int]:
+    """Apply every table's retention rule from the inventory; return counts by table."""
+    from bot.inventory import INVENTORY
+
+    report: dict[str, int] = {}
     with session_scope(engine) as session:
-        feedback = session.execute(
-            update(FeedbackRow)
-            .where(FeedbackRow.created_at < cutoff, FeedbackRow.conversation_id.is_not(None))
-            .values(sender=None, conversation_id=None)
-        )
-        flags = session.execute(
-            update(SafetyFlagRow)
-            .where(SafetyFlagRow.created_at < cutoff, SafetyFlagRow.conversation_id != ERASED)
-            .values(conversation_id=ERASED)
-        )
-    return {
-        "feedback made anonymous": int(feedback.rowcount or 0),
-        "safety flags unlinked": int(flags.rowcount or 0),
-    }
+        for table in INVENTORY:
+            if table.expire is not None:
+                report[table.name] = table.expire(session, run)
+    for path in run.files:
+        path.unlink(missing_ok=True)
+    return report
 
 
 def run_retention(
@@ -58,13 +50,15 @@ def run_retention(
     now: datetime | None = None,
     audio: tuple[Path, Path] | None = None,
 ) -> dict[str, int]:
-    """Apply the retention period to both stores and report what was removed. With
-    ``audio`` (the audio folder and the domain file), old reply audio is removed too."""
+    """Apply the retention period to both stores and report what was changed, by table.
+    With ``audio`` (the audio folder and the domain file), old reply audio is removed too."""
     cutoff = (now or datetime.now(timezone.utc)) - timedelta(days=days)
-    report = {"conversation events deleted": remove_old_conversations(tracker_engine, cutoff)}
-    report.update(remove_old_personal_data(engine, cutoff))
+    run = RetentionRun(cutoff)
     if audio is not None:
+        from bot.speech.prerender import fixed_pieces
+
         audio_dir, domain_path = audio
-        keep = set(fixed_pieces(engine, domain_path))
-        report["audio files deleted"] = remove_old_audio(engine, audio_dir, cutoff, keep)
+        run = RetentionRun(cutoff, audio_dir, frozenset(fixed_pieces(engine, domain_path)))
+    report = {"events": remove_old_conversations(tracker_engine, cutoff)}
+    report.update(remove_old_personal_data(engine, run))
     return report

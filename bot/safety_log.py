@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, Column, DateTime, Integer, String, select
+from sqlalchemy import JSON, Column, DateTime, Integer, String, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from bot.db import Base, session_scope
+
+if TYPE_CHECKING:
+    from bot.privacy import ErasureTarget, RetentionRun
+
+ERASED = "erased"
 
 
 class SafetyFlagRow(Base):
@@ -43,3 +50,25 @@ def open_flags(engine: Engine) -> list[SafetyFlagRow]:
     with session_scope(engine) as session:
         query = select(SafetyFlagRow).where(SafetyFlagRow.reviewed_at.is_(None))
         return list(session.scalars(query.order_by(SafetyFlagRow.id)))
+
+
+def erase_flags(session: Session, target: ErasureTarget) -> int:
+    """Keep the person's flags for safeguarding statistics, without their conversation id."""
+    result = session.execute(
+        update(SafetyFlagRow)
+        .where(SafetyFlagRow.conversation_id.in_(target.ids))
+        .values(conversation_id=ERASED)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)
+
+
+def expire_flags(session: Session, run: RetentionRun) -> int:
+    """Past the cutoff, a flag loses its conversation id."""
+    result = session.execute(
+        update(SafetyFlagRow)
+        .where(SafetyFlagRow.created_at < run.cutoff, SafetyFlagRow.conversation_id != ERASED)
+        .values(conversation_id=ERASED)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)

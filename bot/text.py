@@ -87,3 +87,31 @@ def within_one_edit(a: str, b: str) -> bool:
 
 def word_count(sentence: str) -> int:
     return len(sentence.split())
+
+
+# Control characters a terminal acts on (escape sequences, carriage return, C1 codes) and
+# the Unicode marks that reorder text on screen.
+_TERMINAL_UNSAFE = re.compile(
+    r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def printable(text: object, keep_newlines: bool = True) -> str:
+    """``text`` safe to print on a terminal: control characters shown as ``\\x1b`` etc.
+    (newlines kept unless ``keep_newlines`` is False, for one-line listings)."""
+
+    def escape(found: re.Match[str]) -> str:
+        char = found.group(0)
+        return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+
+    escaped = _TERMINAL_UNSAFE.sub(escape, str(text))
+    return escaped if keep_newlines else escaped.replace("\n", "\\n")
+
+
+def csv_cell(value: object) -> object:
+    """A CSV cell a spreadsheet will not run: text starting with = + - @ (or a tab or
+    carriage return) gets a leading apostrophe. Numbers are left alone."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value

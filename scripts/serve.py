@@ -1,4 +1,4 @@
-"""Start the action server and the Rasa server together; Ctrl-C stops both cleanly.
+"""Start the action server, the Rasa server and the outbox worker; Ctrl-C stops them all.
 
 Usage: python scripts/serve.py [--model models/send-assistant.tar.gz]
 Prints where to talk to the assistant once both servers answer.
@@ -46,6 +46,7 @@ def main() -> int:
         f"  REST channel:  POST {base}/webhooks/rest/webhook  "
         '{"sender": "me", "message": "hello"}\n'
         f"  Action server: http://localhost:{settings.actions_port}/health\n"
+        "  Outbox worker: sends queued messages (python -m bot outbox dead lists failures)\n"
         "Press Ctrl-C to stop.\n",
         flush=True,
     )

@@ -1,4 +1,4 @@
-"""Start and stop the Rasa server and the action server as child processes.
+"""Start and stop the Rasa server, the action server and the outbox worker as child processes.
 
 Used by `make run` (scripts/serve.py), the end-to-end tests, the evaluation and the
 benchmark, so all of them run the assistant exactly the same way.
@@ -134,6 +134,15 @@ def start(
     assistant.processes.append(
         subprocess.Popen(
             [_bin("rasa"), "run", "actions", "--actions", "actions", "--port", str(actions_port)],
+            cwd=ROOT,
+            env=child_env,
+            stdout=output,
+            stderr=output,
+        )  # fmt: skip
+    )
+    assistant.processes.append(  # the outbox worker: sends what the servers queue
+        subprocess.Popen(
+            [sys.executable, "-m", "bot", "outbox", "run"],
             cwd=ROOT,
             env=child_env,
             stdout=output,

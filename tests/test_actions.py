@@ -245,6 +245,9 @@ def test_an_issue_is_confirmed_then_becomes_a_case_only_its_family_can_follow(ap
     messages, events = run(ActionCreateCase(), tracker("yes", "affirm", slots, sender="sms-fam"))
     reference = messages[0]["text"].split("reference is ")[1].split(".")[0]
     assert reference.startswith("TW-") and len(reference) == 9
+    assert messages[0]["text"].startswith(
+        "Thank you. I am sending it to SEND Travel Assistance now. Your case reference is"
+    )
     assert SlotSet("pending_issue", None) in events
     with session_scope(app_database) as session:
         (notice,) = session.scalars(select(OutboxRow)).all()
@@ -253,7 +256,7 @@ def test_an_issue_is_confirmed_then_becomes_a_case_only_its_family_can_follow(ap
     asked = f"whats happening with {reference.lower()}"
     messages, _ = run(ActionCaseStatus(), tracker(asked, "case_status", sender="sms-fam"))
     assert messages[0]["text"] == (
-        f"Your case {reference} has been sent to the team. They have not picked it up yet."
+        f"Your case {reference} has been received. We are sending it to the team."
     )
     messages, _ = run(ActionCaseStatus(), tracker(asked, "case_status", sender="sms-other"))
     assert messages[0]["text"].startswith(f"I can't find case {reference} for you.")

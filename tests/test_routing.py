@@ -18,12 +18,14 @@ from bot.routing.cases import (
     case_for_sender,
     change_status,
     create_case,
+    get_case,
+    list_cases,
     escalate_overdue,
     history,
     staff_update,
     status_text,
 )
-from bot.routing.references import ALPHABET, find_reference, reference_for
+from bot.routing.references import ALPHABET, find_reference, new_reference
 from bot.routing.rules import Decision, load_routing
 from tests.conftest import free_port
 
@@ -51,13 +53,40 @@ def routing(tmp_path: Path):
     return load_routing(path)
 
 
-def test_references_never_collide_and_avoid_ambiguous_characters():
-    references = [reference_for(case_id) for case_id in range(1, 100_001)]
-    assert len(set(references)) == 100_000
+def test_references_are_random_readable_and_avoid_ambiguous_characters():
+    references = [new_reference() for _ in range(20_000)]
     assert not set("01OIL") & set(ALPHABET)
     assert all(r.startswith("TW-") and len(r) == 9 for r in references)
+    assert all(set(r[3:]) <= set(ALPHABET) for r in references)
+    # 31**6 possibilities: 20,000 draws almost never repeat one (expected 0.23 pairs), and
+    # every character of the alphabet turns up in every position.
+    assert len(set(references)) >= 19_998
+    for position in range(3, 9):
+        assert {r[position] for r in references} == set(ALPHABET)
     assert find_reference("any news on my case tw-7k3qxz please") == "TW-7K3QXZ"
     assert find_reference("no reference here") is None
+
+
+def test_the_first_cases_of_two_fresh_databases_get_different_references(tmp_path, routing):
+    from bot.db import make_engine, upgrade
+
+    firsts = []
+    for name in ("a", "b", "c"):
+        db = make_engine(f"sqlite:///{tmp_path / name}.db")
+        upgrade(db)
+        firsts.append(_case(db, routing).reference)
+        db.dispose()
+    assert len(set(firsts)) == 3
+
+
+def test_a_reference_already_taken_is_drawn_again(engine, routing, monkeypatch):
+    import bot.routing.cases as cases
+
+    taken = _case(engine, routing, turn="t1").reference
+    draws = iter([taken, taken, "TW-23456A"])
+    monkeypatch.setattr(cases, "new_reference", lambda: next(draws))
+    assert _case(engine, routing, turn="t2").reference == "TW-23456A"
+    assert [c.reference for c in list_cases(engine)] == [taken, "TW-23456A"]
 
 
 def test_rules_then_directory_then_fallback(routing, sample_directory):
@@ -86,19 +115,46 @@ def _case(engine, routing, consent=True, turn="t1", now=None):
     )
 
 
-def test_a_case_is_created_once_sent_and_visible_only_to_its_family(engine, routing):
+def test_a_case_is_created_once_and_visible_only_to_its_family(engine, routing):
     case = _case(engine, routing)
     again = _case(engine, routing)
     assert again.reference == case.reference
-    assert case.status == "sent"
-    assert [e.status for e in history(engine, case.reference)] == ["new", "sent"]
+    assert case.status == "new"  # not "sent" until the service has it
     (email,) = messages_for(engine, "travel@example.org")
     assert email.channel == "email" and case.reference in email.body
+    assert (email.kind, email.person, email.case_reference) == (
+        "service", "sms-family", case.reference,
+    )  # fmt: skip
     assert case_for_sender(engine, case.reference, "sms-family") == case
     assert case_for_sender(engine, case.reference, "sms-stranger") is None
     assert status_text(case) == (
+        f"Your case {case.reference} has been received. We are sending it to the team."
+    )
+
+
+def test_a_case_is_sent_only_when_its_notification_is_delivered(engine, routing):
+    from bot.notify.senders import LogSender
+
+    case = _case(engine, routing)
+    failing = {"email": SmtpSender("127.0.0.1", free_port(), "a@example.org", "SEND")}
+    now = utcnow()
+    assert asyncio.run(deliver_due(engine, failing, now=now)) == DeliveryReport(retrying=1)
+    assert get_case(engine, case.reference).status == "new"
+    assert [e.status for e in history(engine, case.reference)] == ["new"]
+
+    later = now + timedelta(minutes=1)
+    assert asyncio.run(deliver_due(engine, {"email": LogSender("email")}, now=later)) == (
+        DeliveryReport(sent=1)
+    )
+    sent = get_case(engine, case.reference)
+    assert sent.status == "sent"
+    assert status_text(sent) == (
         f"Your case {case.reference} has been sent to the team. They have not picked it up yet."
     )
+    events = history(engine, case.reference)
+    assert [(e.status, e.by, e.note) for e in events] == [
+        ("new", "family", None), ("sent", "assistant", "delivered by email"),
+    ]  # fmt: skip
 
 
 def test_illegal_status_changes_are_refused_clearly(engine, routing):

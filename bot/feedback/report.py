@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from html import escape
 
 from bot.feedback.store import FeedbackRow
+from bot.text import csv_cell
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ def count(rows: Sequence[FeedbackRow]) -> Counts:
 
 
 def to_csv(counts: Counts) -> str:
-    """One row per (dimension, value, count)."""
+    """One row per (dimension, value, count); cells a spreadsheet could run are escaped."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["dimension", "value", "count"])
@@ -44,7 +45,7 @@ def to_csv(counts: Counts) -> str:
         ("channel", counts.by_channel),
     ):
         for value, number in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])):
-            writer.writerow([dimension, value, number])
+            writer.writerow([csv_cell(dimension), csv_cell(value), number])
     return out.getvalue()
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     JSON,
@@ -18,13 +20,16 @@ from sqlalchemy import (
     delete,
     or_,
     select,
+    update,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.db import Base, session_scope, utcnow
-from bot.privacy import register_eraser
+
+if TYPE_CHECKING:
+    from bot.privacy import ErasureTarget, RetentionRun
 
 GENERAL = "general"
 CONSENT_WORDING = (
@@ -164,14 +169,47 @@ def feedback_between(engine: Engine, start: datetime, end: datetime) -> list[Fee
         return list(session.scalars(query.order_by(FeedbackRow.id)))
 
 
-@register_eraser("feedback you asked us to reply to")
-def _erase_feedback(session: Session, conversation_id: str) -> int:
-    result = session.execute(
-        delete(FeedbackRow).where(
-            or_(
-                FeedbackRow.conversation_id == conversation_id,
-                FeedbackRow.sender == conversation_id,
-            )
-        )
+RECORDING = "(voice recording)"
+RECORDING_GONE = "(voice recording, deleted)"
+RECORDING_SID = re.compile(r"\bRE[0-9a-fA-F]{32}\b")
+
+
+def _recording_sids(rows: list[FeedbackRow]) -> list[str]:
+    return [m.group(0) for r in rows if (m := RECORDING_SID.search(str(r.text)))]
+
+
+def erase_feedback(session: Session, target: ErasureTarget) -> int:
+    """Delete feedback the person agreed to be contacted about; queue the deletion of its
+    voice recordings at Twilio. Anonymous feedback cannot be linked to them and stays."""
+    from bot.privacy import queue_twilio_deletions
+
+    mine = or_(FeedbackRow.conversation_id.in_(target.ids), FeedbackRow.sender.in_(target.ids))
+    queue_twilio_deletions(
+        session, _recording_sids(list(session.scalars(select(FeedbackRow).where(mine))))
     )
+    result = session.execute(delete(FeedbackRow).where(mine))
     return int(result.rowcount or 0)
+
+
+def expire_feedback(session: Session, run: RetentionRun) -> int:
+    """Past the cutoff: feedback loses its link to the person, and voice recordings are
+    deleted at Twilio (the row keeps a note that there was one)."""
+    from bot.privacy import queue_twilio_deletions
+
+    old = FeedbackRow.created_at < run.cutoff
+    recordings = list(
+        session.scalars(select(FeedbackRow).where(old, FeedbackRow.text.startswith(RECORDING)))
+    )
+    queue_twilio_deletions(session, _recording_sids(recordings))
+    for row in recordings:
+        row.text = RECORDING_GONE
+    unlinked = session.execute(
+        update(FeedbackRow)
+        .where(
+            old,
+            or_(FeedbackRow.conversation_id.is_not(None), FeedbackRow.sender.is_not(None)),
+        )
+        .values(sender=None, conversation_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(unlinked.rowcount or 0) + len(recordings)

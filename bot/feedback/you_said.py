@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 
 from bot.feedback.store import latest_items, publish
-from bot.notify.outbox import enqueue
+from bot.notify.outbox import YOU_SAID, enqueue
 
-PUSH_CHANNELS = ("sms", "telegram")
+PUSH_CHANNELS = ("sms", "telegram", "whatsapp")
 
 
 def notice_text(you_said: str, we_did: str) -> str:
@@ -32,6 +32,7 @@ def publish_and_notify(
                 str(row.conversation_id),
                 notice_text(you_said, we_did),
                 dedupe_key=f"you-said:{item_id}:{row.id}",
+                kind=YOU_SAID,
             )
             told += 1
         else:

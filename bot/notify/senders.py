@@ -1,65 +1,64 @@
-"""One small sender class per delivery method (the outbox calls ``send``)."""
+"""One small sender class per delivery method (the outbox calls ``send_message``).
+
+Twilio (SMS, WhatsApp, deletions) is in ``twilio_rest.py`` and Telegram in
+``telegram_bot.py``; email, webhooks and the do-nothing log sender are here.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from bot.notify.outbox import PermanentFailure, TemporaryFailure
+from bot.notify.outbox import MESSAGE, Outgoing, PermanentFailure, TemporaryFailure
+from bot.notify.twilio_rest import TwilioSmsSender  # noqa: F401  (its old home)
+
+if TYPE_CHECKING:
+    from bot.notify.whatsapp import Template
 
 log = logging.getLogger(__name__)
+SEND_TIMEOUT = 30.0  # well inside the outbox's lease
 
 
 class LogSender:
-    """The do-nothing sender for local runs: logs that a message would go, sends nothing."""
+    """The do-nothing sender for local runs: logs that a message would go, sends nothing.
 
-    def __init__(self, channel: str) -> None:
+    For WhatsApp it also logs how the message would go (free text or which template).
+    """
+
+    def __init__(self, channel: str, templates: Mapping[str, Template] | None = None) -> None:
         self.channel = channel
+        self.templates = templates
 
-    async def send(self, address: str, body: str) -> str:
-        log.info("%s (local, not sent): %d characters", self.channel, len(body))
+    async def send_message(self, message: Outgoing) -> str:
+        how = ""
+        if self.channel == "whatsapp":
+            from bot.db import utcnow
+            from bot.notify.whatsapp import plan
+
+            chosen = plan(message.kind, message.last_inbound_at, self.templates or {}, utcnow())
+            how = (
+                " as free text" if chosen.free_text
+                else f" with template {chosen.template.content_sid}" if chosen.template
+                else f" (a real account would not send it: {chosen.why})"
+            )  # fmt: skip
+        log.info(
+            "%s (local, not sent): message %s, %s, %d characters%s",
+            self.channel, message.id, message.kind, len(message.body), how,
+        )  # fmt: skip
         return "local"
 
-
-class TwilioSmsSender:
-    """Sends SMS through the Twilio REST API (``base_url`` points at a fake in tests)."""
-
-    def __init__(
-        self,
-        account_sid: str,
-        auth_token: str,
-        from_number: str,
-        status_callback: str | None = None,
-        base_url: str = "",
-    ) -> None:
-        from twilio.rest import Client
-
-        self.client = Client(account_sid, auth_token)
-        if base_url:
-            self.client.api.base_url = base_url.rstrip("/")
-        self.from_number = from_number
-        self.status_callback = status_callback
-
-    def _create(self, address: str, body: str) -> str:
-        from twilio.base.exceptions import TwilioRestException
-
-        try:
-            message = self.client.messages.create(
-                to=address,
-                from_=self.from_number,
-                body=body,
-                status_callback=self.status_callback,
-            )
-        except TwilioRestException as exc:
-            if exc.status == 429 or exc.status >= 500:
-                raise TemporaryFailure(f"Twilio {exc.status}: {exc.msg}") from exc
-            raise PermanentFailure(f"Twilio {exc.status} ({exc.code}): {exc.msg}") from exc
-        except OSError as exc:  # connection refused, timeouts
-            raise TemporaryFailure(f"Twilio unreachable: {exc}") from exc
-        return str(message.sid)
-
     async def send(self, address: str, body: str) -> str:
-        return await asyncio.to_thread(self._create, address, body)
+        return await self.send_message(Outgoing(0, self.channel, MESSAGE, address, body))
+
+
+def message_id(message: Outgoing, domain: str) -> str:
+    """The same Message-ID every time this outbox message is sent, so a copy sent again
+    after a worker died mid-send can be recognised as the same email."""
+    digest = hashlib.sha256(message.body.encode()).hexdigest()[:16]
+    return f"<outbox-{message.id}.{digest}@{domain}>"
 
 
 class SmtpSender:
@@ -68,45 +67,59 @@ class SmtpSender:
     def __init__(self, host: str, port: int, from_address: str, subject: str) -> None:
         self.host, self.port = host, port
         self.from_address, self.subject = from_address, subject
+        self.domain = from_address.rpartition("@")[2] or "send-assistant.example.org"
 
-    def _send(self, address: str, body: str) -> str:
+    def _send(self, message: Outgoing) -> str:
         import smtplib
         from email.message import EmailMessage
-        from email.utils import make_msgid
 
-        message = EmailMessage()
-        message["From"], message["To"] = self.from_address, address
-        message["Subject"] = f"{self.subject}: {body.splitlines()[0][:80]}"
-        message["Message-ID"] = make_msgid(domain="send-assistant.example.org")
-        message.set_content(body)
+        email = EmailMessage()
+        email["From"], email["To"] = self.from_address, message.address
+        first_line = (message.body.splitlines() or [""])[0][:80]
+        email["Subject"] = f"{self.subject}: {first_line}"
+        email["Message-ID"] = message_id(message, self.domain)
+        email.set_content(message.body)
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=10) as smtp:
-                smtp.send_message(message)
+            with smtplib.SMTP(self.host, self.port, timeout=SEND_TIMEOUT) as smtp:
+                smtp.send_message(email)
         except smtplib.SMTPRecipientsRefused as exc:
             raise PermanentFailure(f"email refused: {exc}") from exc
+        except smtplib.SMTPResponseException as exc:
+            if 500 <= exc.smtp_code < 600:
+                raise PermanentFailure(
+                    f"email refused: {exc.smtp_code} {exc.smtp_error!r}"
+                ) from exc
+            raise TemporaryFailure(f"email not sent: {exc.smtp_code} {exc.smtp_error!r}") from exc
         except (OSError, smtplib.SMTPException) as exc:
             raise TemporaryFailure(f"email not sent: {exc}") from exc
-        return str(message["Message-ID"])
+        return str(email["Message-ID"])
+
+    async def send_message(self, message: Outgoing) -> str:
+        return await asyncio.to_thread(self._send, message)
 
     async def send(self, address: str, body: str) -> str:
-        return await asyncio.to_thread(self._send, address, body)
+        return await self.send_message(Outgoing(0, "email", MESSAGE, address, body))
 
 
 class WebhookSender:
-    """POSTs ``{"text": body}`` as JSON to a service's own system."""
+    """POSTs ``{"id": ..., "text": body}`` as JSON to a service's own system, with an
+    ``Idempotency-Key`` header that stays the same when the message is sent again."""
 
-    def _send(self, address: str, body: str) -> str:
+    def _send(self, message: Outgoing) -> str:
         import json
         import urllib.error
         import urllib.request
 
         request = urllib.request.Request(  # noqa: S310 (an address from the routing file)
-            address,
-            data=json.dumps({"text": body}).encode(),
-            headers={"Content-Type": "application/json"},
+            message.address,
+            data=json.dumps({"id": message.idempotency_key, "text": message.body}).encode(),
+            headers={
+                "Content-Type": "application/json",
+                "Idempotency-Key": message.idempotency_key,
+            },
         )
         try:
-            with urllib.request.urlopen(request, timeout=10) as reply:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=SEND_TIMEOUT) as reply:  # noqa: S310
                 return f"http-{reply.status}"
         except urllib.error.HTTPError as exc:
             if exc.code == 429 or exc.code >= 500:
@@ -115,5 +128,8 @@ class WebhookSender:
         except OSError as exc:
             raise TemporaryFailure(f"webhook unreachable: {exc}") from exc
 
+    async def send_message(self, message: Outgoing) -> str:
+        return await asyncio.to_thread(self._send, message)
+
     async def send(self, address: str, body: str) -> str:
-        return await asyncio.to_thread(self._send, address, body)
+        return await self.send_message(Outgoing(0, "webhook", MESSAGE, address, body))

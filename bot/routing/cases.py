@@ -1,7 +1,9 @@
 """Cases: create with a reference, move through statuses, tell the service and the family.
 
 Status history: new -> sent -> acknowledged -> in_progress -> closed (closing is allowed
-from any open status). Every change is a row in ``case_events``; illegal moves are refused
+from any open status). A case is ``sent`` only when the outbox has delivered its
+notification to the service (a hook on delivery moves it); staff may pick up a case that
+is still ``new``. Every change is a row in ``case_events``; illegal moves are refused
 with a clear error. Messages to services and families go through the outbox.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
@@ -23,33 +26,44 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
 
 from bot.db import Base, session_scope, utcnow
-from bot.notify.outbox import enqueue
-from bot.privacy import ERASED, register_eraser
-from bot.routing.references import reference_for
+from bot.notify.outbox import CASE_UPDATE, SERVICE, OutboxRow, enqueue, on_delivered
+from bot.routing.references import new_reference
 from bot.routing.rules import Decision, Routing
+
+if TYPE_CHECKING:
+    from bot.privacy import ErasureTarget, RetentionRun
+
+ERASED = "erased"
+CASE_TEXT_ERASED = (
+    "(The family asked us to delete their details. The text of this case was removed.)"
+)
+CASE_TEXT_EXPIRED = "(The text of this case was removed after the retention period.)"
+REFERENCE_TRIES = 8
 
 NEW, SENT, ACKNOWLEDGED, IN_PROGRESS, CLOSED = (
     "new", "sent", "acknowledged", "in_progress", "closed",
 )  # fmt: skip
 ALLOWED = {
-    NEW: {SENT, CLOSED},
+    NEW: {SENT, ACKNOWLEDGED, IN_PROGRESS, CLOSED},
     SENT: {ACKNOWLEDGED, IN_PROGRESS, CLOSED},
     ACKNOWLEDGED: {IN_PROGRESS, CLOSED},
     IN_PROGRESS: {CLOSED},
     CLOSED: set(),
 }
 STATUS_WORDS = {
-    NEW: "has been received",
+    NEW: "has been received. We are sending it to the team",
     SENT: "has been sent to the team. They have not picked it up yet",
     ACKNOWLEDGED: "has been picked up by the team",
     IN_PROGRESS: "is being worked on",
     CLOSED: "is closed",
 }
 CONSENT_WORDING = "I will keep your contact details to update you about this."
-PUSH_CHANNELS = ("sms", "telegram")
+PUSH_CHANNELS = ("sms", "telegram", "whatsapp")
 
 
 def _aware(moment: datetime) -> datetime:
@@ -142,6 +156,31 @@ def _notify_service(engine: Engine, routing: Routing, case: Case, service_key: s
         route.address or service_key,
         service_message(case),
         dedupe_key=f"case:{case.reference}:{service_key}",
+        kind=SERVICE,
+        person=case.sender,
+        case_reference=case.reference,
+    )
+
+
+@on_delivered(SERVICE)
+def _mark_sent(session: Session, message: OutboxRow) -> None:
+    """The service has the case: a case still ``new`` becomes ``sent`` (same transaction)."""
+    if not message.case_reference:
+        return
+    row = session.scalars(
+        select(CaseRow).where(CaseRow.reference == message.case_reference)
+    ).first()
+    if row is None or row.status != NEW:
+        return
+    row.status = SENT
+    session.add(
+        CaseEventRow(
+            case_id=row.id,
+            at=message.sent_at or utcnow(),
+            status=SENT,
+            note=f"delivered by {message.channel}",
+            by="assistant",
+        )
     )
 
 
@@ -149,7 +188,15 @@ def tell_family(engine: Engine, case: Case, text: str, key: str) -> bool:
     """Send ``text`` to the family on the channel they used (if it can carry messages)."""
     if not case.sender or case.channel not in PUSH_CHANNELS:
         return False
-    enqueue(engine, case.channel, case.sender, text, dedupe_key=f"family:{case.reference}:{key}")
+    enqueue(
+        engine,
+        case.channel,
+        case.sender,
+        text,
+        dedupe_key=f"family:{case.reference}:{key}",
+        kind=CASE_UPDATE,
+        case_reference=case.reference,
+    )
     return True
 
 
@@ -164,15 +211,42 @@ def create_case(
     turn_id: str,
     now: datetime | None = None,
 ) -> Case:
-    """Store a case (once per conversation turn), give it a reference and send it on."""
+    """Store a case (once per conversation turn) with a new random reference, and queue
+    its notification to the service. The case stays ``new`` until that is delivered."""
     moment = now or utcnow()
     dedupe = hashlib.sha256(f"{sender}|{turn_id}".encode()).hexdigest()
+    for _ in range(REFERENCE_TRIES):
+        try:
+            case, created = _store_case(
+                engine, routing, decision, summary, channel, sender, consent, dedupe, moment
+            )
+        except IntegrityError:  # the same turn stored a moment ago, or a reference taken
+            continue
+        if created:
+            _notify_service(engine, routing, case, decision.service)
+        return case
+    raise RuntimeError("could not store the case: no free reference after several tries")
+
+
+def _store_case(
+    engine: Engine,
+    routing: Routing,
+    decision: Decision,
+    summary: str,
+    channel: str,
+    sender: str,
+    consent: bool,
+    dedupe: str,
+    moment: datetime,
+) -> tuple[Case, bool]:
+    """The case of this turn if it exists, else a new one; and whether it is new."""
     with session_scope(engine) as session:
         existing = session.scalars(select(CaseRow).where(CaseRow.dedupe_key == dedupe)).first()
         if existing is not None:
-            return _case(existing)
+            return _case(existing), False
         target = routing.route_for(decision.service).target_hours
         row = CaseRow(
+            reference=new_reference(),
             created_at=moment,
             sender=sender if consent else None,
             channel=channel,
@@ -188,11 +262,8 @@ def create_case(
         )
         session.add(row)
         session.flush()
-        row.reference = reference_for(int(row.id))
         session.add(CaseEventRow(case_id=row.id, at=moment, status=NEW, by="family"))
-        case = _case(row)
-    _notify_service(engine, routing, case, decision.service)
-    return change_status(engine, case.reference, SENT, by="assistant", now=moment)
+        return _case(row), True
 
 
 def get_case(engine: Engine, reference: str) -> Case:
@@ -274,7 +345,7 @@ def escalate_overdue(engine: Engine, routing: Routing, now: datetime | None = No
     moment = now or utcnow()
     with session_scope(engine) as session:
         rows = session.scalars(
-            select(CaseRow).where(CaseRow.status == SENT, CaseRow.escalated_at.is_(None))
+            select(CaseRow).where(CaseRow.status.in_((NEW, SENT)), CaseRow.escalated_at.is_(None))
         ).all()
         overdue = [_case(r) for r in rows if _aware(r.due_at) <= moment]
         for case in overdue:
@@ -290,7 +361,7 @@ def escalate_overdue(engine: Engine, routing: Routing, now: datetime | None = No
                 CaseEventRow(
                     case_id=row_id,
                     at=moment,
-                    status=SENT,
+                    status=case.status,
                     note=f"escalated to {routing.fallback_owner}: not acknowledged in time",
                     by="assistant",
                 )
@@ -307,9 +378,42 @@ def escalate_overdue(engine: Engine, routing: Routing, now: datetime | None = No
     return overdue
 
 
-@register_eraser("cases you raised (kept without your identity)")
-def _unlink_cases(session: Session, sender: str) -> int:
-    result = session.execute(
-        update(CaseRow).where(CaseRow.sender == sender).values(sender=ERASED, consent=False)
+def references_of(session: Session, ids: tuple[str, ...]) -> tuple[str, ...]:
+    """The references of the cases raised by any of ``ids``."""
+    query = select(CaseRow.reference).where(CaseRow.sender.in_(ids))
+    return tuple(str(r) for r in session.scalars(query) if r)
+
+
+def _anonymise(session: Session, where: ColumnElement[bool], note: str) -> int:
+    rows = list(session.scalars(select(CaseRow).where(where)))
+    for row in rows:
+        row.sender, row.consent, row.summary = ERASED, False, note
+    if rows:
+        session.execute(
+            update(CaseEventRow)
+            .where(
+                CaseEventRow.case_id.in_([r.id for r in rows]),
+                CaseEventRow.by != "assistant",
+            )
+            .values(note=None)
+            .execution_options(synchronize_session=False)
+        )
+    return len(rows)
+
+
+def erase_cases(session: Session, target: ErasureTarget) -> int:
+    """The person's cases stay for statistics (service, status, dates) without their id,
+    their words or staff's messages to them."""
+    return _anonymise(session, CaseRow.sender.in_(target.ids), CASE_TEXT_ERASED)
+
+
+def expire_cases(session: Session, run: RetentionRun) -> int:
+    """Closed cases older than the cutoff lose the family's words and id the same way."""
+    return _anonymise(
+        session,
+        (CaseRow.status == CLOSED)
+        & (CaseRow.created_at < run.cutoff)
+        & (CaseRow.summary != CASE_TEXT_EXPIRED)
+        & (CaseRow.summary != CASE_TEXT_ERASED),
+        CASE_TEXT_EXPIRED,
     )
-    return int(result.rowcount or 0)

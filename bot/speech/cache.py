@@ -13,17 +13,21 @@ import logging
 import os
 import re
 import tempfile
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Column, DateTime, Integer, String, Text, delete, select
+from sqlalchemy import Column, DateTime, Integer, String, Text, delete, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bot.db import Base, session_scope, utcnow
 from bot.speech.engines import EngineError, SpeechEngine
+
+if TYPE_CHECKING:
+    from bot.privacy import ErasureTarget, RetentionRun
 
 log = logging.getLogger(__name__)
 KEY_PATTERN = re.compile(r"^[0-9a-f]{64}$")
@@ -174,14 +178,35 @@ class SpeechCache:
         return Audio(key, engine.name, text, path, engine.content_type)
 
 
-def remove_old_audio(db: Engine, audio_dir: Path, cutoff: datetime, keep: Collection[str]) -> int:
-    """Delete audio made before ``cutoff`` (rows and files), except for the texts in ``keep``
-    (the fixed texts, which are the same for everyone). Returns how many were deleted."""
-    with session_scope(db) as session:
-        old = session.scalars(select(AudioRow).where(AudioRow.created_at < cutoff)).all()
-        gone = [(str(row.key), str(row.filename)) for row in old if row.text not in keep]
-        if gone:
-            session.execute(delete(AudioRow).where(AudioRow.key.in_([k for k, _ in gone])))
-    for _, filename in gone:
-        (audio_dir / filename).unlink(missing_ok=True)
+def erase_audio(session: Session, target: ErasureTarget) -> int:
+    """Delete audio of replies that name the person's cases (their status, staff's
+    messages to them); the files go once the database has committed. Other reply audio
+    is the same for everyone who asked the same thing, and holds nothing of theirs."""
+    if not target.references:
+        return 0
+    mentions = or_(*(AudioRow.text.contains(ref) for ref in target.references))
+    rows = session.scalars(select(AudioRow).where(mentions)).all()
+    if target.audio_dir is not None:
+        target.files.extend(target.audio_dir / str(row.filename) for row in rows)
+    session.execute(
+        delete(AudioRow)
+        .where(AudioRow.key.in_([row.key for row in rows]))
+        .execution_options(synchronize_session=False)
+    )
+    return len(rows)
+
+
+def expire_audio(session: Session, run: RetentionRun) -> int:
+    """Delete reply audio made before the cutoff; keep the fixed texts' audio. Only when
+    the run names the audio folder (and so the fixed texts)."""
+    if run.audio_dir is None:
+        return 0
+    old = session.scalars(select(AudioRow).where(AudioRow.created_at < run.cutoff)).all()
+    gone = [row for row in old if row.text not in run.keep_texts]
+    run.files.extend(run.audio_dir / str(row.filename) for row in gone)
+    session.execute(
+        delete(AudioRow)
+        .where(AudioRow.key.in_([row.key for row in gone]))
+        .execution_options(synchronize_session=False)
+    )
     return len(gone)
