@@ -181,8 +181,8 @@ def cmd_outbox_deliver(_args: argparse.Namespace) -> int:
 def cmd_outbox_run(_args: argparse.Namespace) -> int:
     from bot.notify.worker import main as run_worker
 
-    logging.getLogger().setLevel(logging.INFO)
     _engine()  # migrate first
+    logging.getLogger().setLevel(logging.INFO)
     return run_worker(load_settings())
 
 

@@ -57,7 +57,7 @@ class LogSender:
 def message_id(message: Outgoing, domain: str) -> str:
     """The same Message-ID every time this outbox message is sent, so a copy sent again
     after a worker died mid-send can be recognised as the same email."""
-    digest = hashlib.sha256(message.body.encode()).hexdigest()[:16]
+    digest = hashlib.sha256(f"{message.id}|{message.body}".encode()).hexdigest()[:40]
     return f"<outbox-{message.id}.{digest}@{domain}>"
 
 

@@ -27,6 +27,9 @@ class LoopbackServer:
             def do_GET(self) -> None:  # noqa: N802
                 fake.answer(self)
 
+            def do_DELETE(self) -> None:  # noqa: N802
+                fake.answer(self)
+
             def log_message(self, *args: Any) -> None:
                 return
 
