@@ -24,7 +24,7 @@ from bot.safety_log import erase_flags, expire_flags
 from bot.speech.cache import erase_audio, expire_audio
 
 APP = "application database"
-TRACKER = "tracker store (Rasa)"
+TRACKER = "Rasa tracker store"
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,8 @@ class Table:
     expire: Callable[[Session, RetentionRun], int] | None = None
     store: str = APP
     done_by: str = ""  # for rules run elsewhere (the tracker store)
+    erased_with: str = ""  # another table whose erase rule covers this one
+    expired_with: str = ""  # another table whose expire rule covers this one
 
 
 def _others(*names: str) -> frozenset[str]:
@@ -54,6 +56,7 @@ def _others(*names: str) -> frozenset[str]:
 
 
 ROW_DELETED = "deleted"
+CASE_RETENTION = "removed RETENTION_DAYS after the case was raised, once it is closed"
 KEPT_FOR_STOP = "kept, so we never message you after STOP (only the pseudonym)"
 
 CONTACT_ROW = Personal(
@@ -95,7 +98,8 @@ INVENTORY: tuple[Table, ...] = (
             ),
         },
         _others("id", "channel", "received_at", "status"),
-        expire=expire_inbound,  # erased with the contact record (erase_contacts)
+        expire=expire_inbound,
+        erased_with="contacts",
     ),
     Table(
         "opt_outs",
@@ -210,12 +214,12 @@ INVENTORY: tuple[Table, ...] = (
             "sender": Personal(
                 "your pseudonym, to send you updates",
                 "replaced by 'erased'",
-                "replaced by 'erased' once the case is closed",
+                CASE_RETENTION,
             ),
             "summary": Personal(
                 "what you told us about the problem",
                 "replaced by a note; the service, status and dates stay for statistics",
-                "replaced by a note once the case is closed",
+                CASE_RETENTION,
             ),
         },
         _others(
@@ -244,7 +248,7 @@ INVENTORY: tuple[Table, ...] = (
             "note": Personal(
                 "a staff message to you about your case",
                 "removed",
-                "removed once the case is closed",
+                CASE_RETENTION,
             ),
             "by": Personal(
                 "the name of the staff member who made the change (staff data)",
@@ -253,7 +257,8 @@ INVENTORY: tuple[Table, ...] = (
             ),
         },
         _others("id", "case_id", "at", "status"),
-        erase=None,  # notes are removed by erase_cases with their case
+        erased_with="cases",
+        expired_with="cases",
     ),
     Table(
         "safety_flags",
@@ -385,7 +390,7 @@ def markdown() -> str:
         "| --- | --- | --- | --- |",
     ]
     for table, column, rule in personal_columns():
-        store = "" if table.store == APP else f" ({table.store})"
+        store = "" if table.store == APP else f" in the {table.store}"
         lines.append(
             f"| `{table.name}.{column}`{store} | {_cell(rule.holds)} | "
             f"{_cell(rule.erasure)} | {_cell(rule.retention)} |"

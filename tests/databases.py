@@ -53,3 +53,11 @@ def any_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engin
         with admin.begin() as connection:
             connection.execute(text(f'drop schema "{schema}" cascade'))
         admin.dispose()
+
+
+def current_schema(engine: Engine) -> str | None:
+    """The schema a test's tables are in (PostgreSQL: its own; SQLite: None)."""
+    if engine.dialect.name != "postgresql":
+        return None
+    with engine.connect() as connection:
+        return str(connection.execute(text("select current_schema()")).scalar())

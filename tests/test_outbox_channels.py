@@ -35,7 +35,10 @@ from tests.fakes.loopback import LoopbackServer, read_body, reply_json
 from tests.fakes.telegram_api import BLOCKED, TOO_MANY, FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
 
-CHAT_NOT_FOUND = (400, {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"})
+CHAT_NOT_FOUND = (
+    400,
+    {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"},
+)
 TOKEN = "123:ABC"  # noqa: S105 (the fake's token)
 
 

@@ -314,7 +314,9 @@ def _service_case(engine, folder):  # type: ignore[no-untyped-def]
     path.write_text(routing_file)
     routing = load_routing(path)
     decision = Decision("travel_assistance", "transport", "normal", "rule")
-    return create_case(engine, routing, decision, "the taxi is late", "sms", "sms-family", True, "1")
+    return create_case(
+        engine, routing, decision, "the taxi is late", "sms", "sms-family", True, "1"
+    )
 
 
 def test_an_smtp_message_id_of_any_length_is_stored_and_sent_once(any_engine):

@@ -128,5 +128,7 @@ class FakeTwilio(LoopbackServer):
     def _error(request: BaseHTTPRequestHandler, failure: int | tuple[int, int]) -> None:
         status, code = failure if isinstance(failure, tuple) else (failure, 20500)
         reply_json(
-            request, status, {"code": code, "message": MESSAGES.get(code, "Error"), "status": status}
+            request,
+            status,
+            {"code": code, "message": MESSAGES.get(code, "Error"), "status": status},
         )
