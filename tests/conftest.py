@@ -13,6 +13,7 @@ from bot.config import PROJECT_ROOT
 from bot.db import make_engine, upgrade
 from bot.directory import Directory, load_file
 from bot.directory.store import save_directory
+from tests.databases import any_engine  # noqa: F401  (a fixture: SQLite, then PostgreSQL)
 
 SAMPLE_DIRECTORY = PROJECT_ROOT / "data" / "directory" / "telford_wrekin.yml"
 DATA = Path(__file__).resolve().parent / "data"

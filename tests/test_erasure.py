@@ -30,7 +30,7 @@ from bot.routing.cases import CASE_TEXT_ERASED, create_case, get_case, history, 
 from bot.routing.rules import Decision, load_routing
 from bot.safety_log import flag_conversation
 from bot.speech.cache import AudioRow
-from tests.databases import any_engine, current_schema  # noqa: F401  (a fixture)
+from tests.databases import current_schema
 from tests.fakes.twilio_api import FakeTwilio
 
 KEY = "test-pseudonym-key"
@@ -163,13 +163,13 @@ def test_delete_my_data_leaves_nothing_of_the_person_anywhere(
         (SENT, None, "(erased at the person's request)"),
         (SUPPRESSED, "erased on request", "(erased at the person's request)"),  # not sent now
     ]
-    (service,) = [r for r in outbox if r.kind == "service"]
+    (service,) = (r for r in outbox if r.kind == "service")
     assert service.status == PENDING  # still goes: the service learns there was a case
     assert service.body == (
         f"Case {case.reference}: the family asked us to delete their details, so the text "
         "of this case was removed. The case itself is kept."
     )
-    (safety,) = [r for r in outbox if r.kind == SAFEGUARDING]
+    (safety,) = (r for r in outbox if r.kind == SAFEGUARDING)
     assert safety.status == PENDING and safety.body.endswith("Conversation id: erased")
     assert not (audio_dir / f"{case.reference}.mp3").exists()
     assert (audio_dir / f"{other_case.reference}.mp3").exists()

@@ -12,7 +12,7 @@ import bot
 from bot.config import PROJECT_ROOT
 from bot.db import Base
 from bot.inventory import APP, INVENTORY, TRACKER, by_name, markdown, section_of
-from tests.databases import any_engine, current_schema  # noqa: F401  (a fixture)
+from tests.databases import current_schema
 
 KEPT = "kept"
 

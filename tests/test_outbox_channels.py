@@ -30,7 +30,6 @@ from bot.notify.senders import WebhookSender
 from bot.notify.telegram_bot import TelegramBotSender
 from bot.notify.twilio_rest import TwilioWhatsAppSender
 from bot.notify.whatsapp import Template, load_templates, one_line
-from tests.databases import any_engine  # noqa: F401  (fixture)
 from tests.fakes.loopback import LoopbackServer, read_body, reply_json
 from tests.fakes.telegram_api import BLOCKED, TOO_MANY, FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio

@@ -45,7 +45,6 @@ from bot.notify.outbox import (
 from bot.notify.senders import SmtpSender
 from bot.notify.twilio_rest import TwilioSmsSender
 from tests.conftest import free_port
-from tests.databases import any_engine  # noqa: F401  (fixture)
 from tests.fakes.twilio_api import FakeTwilio
 
 SID, TOKEN, FROM = "AC" + "0" * 32, "token", "+447700900000"
@@ -68,8 +67,9 @@ def family(engine, n: int) -> str:
 
 
 def rows(engine) -> list[OutboxRow]:
-    from bot.db import session_scope
     from sqlalchemy import select
+
+    from bot.db import session_scope
 
     with session_scope(engine) as session:
         return list(session.scalars(select(OutboxRow).order_by(OutboxRow.id)))

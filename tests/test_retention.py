@@ -1,20 +1,28 @@
-"""The retention job removes only what is past its age, in both stores."""
+"""The retention job removes only what is past its age, in both stores, by the inventory's
+rules: old personal records made through the real functions go, recent ones stay."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, insert, select
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, insert, select, update
 
 from bot.config import PROJECT_ROOT
+from bot.contacts import ContactRow, InboundRow, record_inbound, remember_contact
 from bot.db import make_engine, session_scope
 from bot.feedback.store import FeedbackRow, NewFeedback, record_feedback
+from bot.notify.outbox import SENT, OutboxRow, enqueue
+from bot.privacy import TWILIO_DELETE
 from bot.retention import run_retention
+from bot.routing.cases import CASE_TEXT_EXPIRED, CaseRow, create_case, get_case, staff_update
+from bot.routing.rules import Decision, load_routing
 from bot.safety_log import SafetyFlagRow, flag_conversation
 from bot.speech.cache import AudioRow
 from bot.speech.prerender import fixed_pieces
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
+OLD = NOW - timedelta(days=200)
+RECORDING = "RE" + "b" * 32
 
 
 def _tracker(tmp_path):
@@ -32,33 +40,93 @@ def _tracker(tmp_path):
     return tracker, events
 
 
+def _age(engine, model, column, where, when=OLD) -> None:  # type: ignore[no-untyped-def]
+    with session_scope(engine) as session:
+        session.execute(update(model).where(where).values({column: when}))
+
+
+def _routing(tmp_path):  # type: ignore[no-untyped-def]
+    path = tmp_path / "routing.yml"
+    path.write_text(
+        "fallback_owner: local_offer\ndefault_target_hours: 72\nservices:\n"
+        "  travel_assistance: {notify: email, address: travel@example.org, target_hours: 48}\n"
+        "rules:\n  - category: transport\n    service: travel_assistance\n    phrases: [taxi]\n"
+    )
+    return load_routing(path)
+
+
 def test_retention_removes_only_what_is_too_old(engine, tmp_path):
     tracker, events = _tracker(tmp_path)
-    for conversation, turn in (("sms-old", "1"), ("sms-new", "2")):
-        record_feedback(
-            engine,
-            NewFeedback("sms", conversation, turn, "general", 3, "ok", (), consent=True),
-        )
-    flag_conversation(engine, "sms-old", "sms", ("abuse or violence",))
-    with session_scope(engine) as session:
-        for row in session.scalars(select(FeedbackRow)):
-            if row.conversation_id == "sms-old":
-                row.created_at = NOW - timedelta(days=200)
-        session.scalars(select(SafetyFlagRow)).one().created_at = NOW - timedelta(days=200)
+    routing = _routing(tmp_path)
+    decision = Decision("travel_assistance", "transport", "normal", "rule")
+    phones = {"sms-old": "+447700900401", "sms-new": "+447700900402", "sms-open": "+447700900403"}
+    for who, phone in phones.items():
+        remember_contact(engine, "sms", who, phone)
+        record_inbound(engine, "sms", f"SM{who[-3:]:0>32}", who, f"message from {who}")
+        enqueue(engine, "sms", who, f"reply to {who}")
+        record_feedback(engine, NewFeedback("sms", who, "t", "general", 3, "ok", (), consent=True))
+        flag_conversation(engine, who, "sms", ("abuse or violence",))
+    url = f"https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/{RECORDING}"
+    record_feedback(
+        engine,
+        NewFeedback("voice", "voice-x", "r", "", None, f"(voice recording) {url}", (), False),
+    )
+    closed = create_case(engine, routing, decision, "old words", "sms", "sms-old", True, "1", OLD)
+    staff_update(engine, closed.reference, "closed", by="Jo", message="We fixed the taxi.")
+    still_open = create_case(
+        engine, routing, decision, "open words", "sms", "sms-open", True, "2", OLD
+    )
+    with session_scope(engine) as session:  # everything was delivered long ago
+        for row in session.scalars(select(OutboxRow)):
+            row.status = SENT
+            row.provider_id = f"SM{row.id:032d}" if row.channel == "sms" else "<id@example.org>"
+    for who in ("sms-old", "sms-open"):
+        _age(engine, ContactRow, "last_seen_at", ContactRow.sender == who)
+        _age(engine, InboundRow, "received_at", InboundRow.sender == who)
+        _age(engine, OutboxRow, "created_at", OutboxRow.recipient == who)
+        _age(engine, FeedbackRow, "created_at", FeedbackRow.conversation_id == who)
+        _age(engine, SafetyFlagRow, "created_at", SafetyFlagRow.conversation_id == who)
+    _age(engine, FeedbackRow, "created_at", FeedbackRow.channel == "voice")
+    _age(engine, OutboxRow, "created_at", OutboxRow.kind == "service")
 
     report = run_retention(engine, tracker, days=180, now=NOW)
 
     assert report == {
-        "conversation events deleted": 2,
-        "feedback made anonymous": 1,
-        "safety flags unlinked": 1,
+        "events": 2,
+        "contacts": 1,  # sms-old; sms-open has an open case and is kept
+        "inbound_messages": 2,
+        "outbox": 5,  # two old replies, two old service emails, and the old case update
+        "feedback": 3,  # two unlinked, one recording deleted
+        "cases": 1,  # the closed one
+        "safety_flags": 2,
+        "speech_audio": 0,  # not asked for (no audio folder)
     }
     with tracker.connect() as connection:
         assert [r.sender_id for r in connection.execute(select(events))] == ["new", "new"]
     with session_scope(engine) as session:
-        ids = sorted((r.conversation_id or "") for r in session.scalars(select(FeedbackRow)))
-        assert ids == ["", "sms-new"]
-        assert session.scalars(select(SafetyFlagRow)).one().conversation_id == "erased"
+        assert sorted(session.scalars(select(ContactRow.sender))) == ["sms-new", "sms-open"]
+        assert list(session.scalars(select(InboundRow.sender))) == ["sms-new"]
+        assert sorted(str(r.conversation_id) for r in session.scalars(select(FeedbackRow))) == [
+            "None", "None", "None", "sms-new",
+        ]  # fmt: skip
+        texts = sorted(str(r.text) for r in session.scalars(select(FeedbackRow)))
+        assert "(voice recording, deleted)" in texts and url not in " ".join(texts)
+        flags = sorted(str(r.conversation_id) for r in session.scalars(select(SafetyFlagRow)))
+        assert flags == ["erased", "erased", "sms-new"]
+        deletions = sorted(
+            session.scalars(select(OutboxRow.recipient).where(OutboxRow.channel == TWILIO_DELETE))
+        )
+        left = [(r.recipient, r.kind) for r in session.scalars(
+            select(OutboxRow).where(OutboxRow.channel != TWILIO_DELETE).order_by(OutboxRow.id)
+        )]  # fmt: skip
+    assert left == [("sms-new", "message")]
+    assert RECORDING in deletions and "SM" + "old".rjust(32, "0") in deletions
+    assert len(deletions) == 1 + 2 + 3  # the recording, 2 texts received, 3 texts sent
+    kept = get_case(engine, closed.reference)
+    assert (kept.summary, kept.sender, kept.status) == (CASE_TEXT_EXPIRED, "erased", "closed")
+    assert get_case(engine, still_open.reference).summary == "open words"
+    with session_scope(engine) as session:
+        assert session.scalars(select(CaseRow.id)).all() == [1, 2]
 
 
 def test_old_reply_audio_goes_and_the_audio_of_fixed_texts_stays(loaded_engine, tmp_path):
@@ -85,7 +153,7 @@ def test_old_reply_audio_goes_and_the_audio_of_fixed_texts_stays(loaded_engine, 
 
     report = run_retention(loaded_engine, tracker, days=180, now=NOW, audio=(audio_dir, domain))
 
-    assert report["audio files deleted"] == 1
+    assert report["speech_audio"] == 1
     assert sorted(p.name for p in audio_dir.iterdir()) == ["new-reply.mp3", "old-fixed.mp3"]
     with session_scope(loaded_engine) as session:
         assert sorted(session.scalars(select(AudioRow.key))) == ["new-reply", "old-fixed"]

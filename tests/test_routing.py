@@ -18,10 +18,10 @@ from bot.routing.cases import (
     case_for_sender,
     change_status,
     create_case,
-    get_case,
-    list_cases,
     escalate_overdue,
+    get_case,
     history,
+    list_cases,
     staff_update,
     status_text,
 )
