@@ -71,7 +71,7 @@ def test_the_cases_commands_print_a_clients_text_harmlessly(app_db, tmp_path, ca
     assert not set(out) & {"\x1b", "\x07", "\r", "\x9b", "\u202e"}
     assert "taxi \\x1b[2J\\x1b]0;owned\\x07\\x0dTW-AAAAAA closed" in out
     assert "line two" in out and "taxi" in out.splitlines()[0]  # one line per case
-    assert f"What the family said: taxi \\x1b[2J" in out
+    assert "What the family said: taxi \\x1b[2J" in out
     assert "by \\x1b[2J" in out  # the staff name and note too
 
 
@@ -117,5 +117,6 @@ def test_the_feedback_report_prints_channels_harmlessly(app_db, tmp_path, capsys
     ]) == 0  # fmt: skip
     printed = capsys.readouterr().out
     assert "\x1b" not in printed and "=cmd\\x1b[2J" in printed
-    (channel_row,) = [r for r in csv.reader(open(out_dir / "feedback.csv")) if r[0] == "channel"]
+    report = (out_dir / "feedback.csv").read_text(encoding="utf-8")
+    (channel_row,) = (r for r in csv.reader(io.StringIO(report)) if r[0] == "channel")
     assert channel_row[1].startswith("'=cmd\x1b[2J")  # the file keeps the data, made inert
