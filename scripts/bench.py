@@ -241,10 +241,11 @@ def main() -> int:
             bench_telegram(assistant, telegram, args.messages)
             bench_voice(assistant)
             bench_listen(assistant)
-            actions, rasa = assistant.processes
+            actions, rasa, outbox = assistant.processes
             print(
                 f"Resident memory: Rasa server {rss_mb(rasa.pid):.0f} MB, "
-                f"action server {rss_mb(actions.pid):.0f} MB"
+                f"action server {rss_mb(actions.pid):.0f} MB, "
+                f"outbox worker {rss_mb(outbox.pid):.0f} MB"
             )
     return 0
 

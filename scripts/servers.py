@@ -70,7 +70,7 @@ def _wait_for(url: str, assistant: Assistant, timeout: float) -> bool:
 
 
 def stop(assistant: Assistant) -> None:
-    """Ask both servers to stop (as Ctrl-C would), then make sure they have."""
+    """Ask every process to stop (as Ctrl-C would), then make sure they have."""
     for process in assistant.processes:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
@@ -105,7 +105,8 @@ def start(
     env: dict[str, str] | None = None,
     quiet: bool = False,
 ) -> Assistant:
-    """Start both servers and wait until they answer; raise if they do not."""
+    """Start both servers and the outbox worker; wait until the servers answer; raise if
+    they do not (or if any process dies meanwhile)."""
     if not model.is_file():
         raise FileNotFoundError(f"No trained model at {model}: run `make train` first.")
     endpoints = ROOT / "endpoints.yml"
@@ -140,15 +141,6 @@ def start(
             stderr=output,
         )  # fmt: skip
     )
-    assistant.processes.append(  # the outbox worker: sends what the servers queue
-        subprocess.Popen(
-            [sys.executable, "-m", "bot", "outbox", "run"],
-            cwd=ROOT,
-            env=child_env,
-            stdout=output,
-            stderr=output,
-        )  # fmt: skip
-    )
     assistant.processes.append(
         subprocess.Popen(
             [
@@ -165,6 +157,15 @@ def start(
                 "--cors",
                 "*",
             ],
+            cwd=ROOT,
+            env=child_env,
+            stdout=output,
+            stderr=output,
+        )  # fmt: skip
+    )
+    assistant.processes.append(  # the outbox worker: sends what the servers queue
+        subprocess.Popen(
+            [sys.executable, "-m", "bot", "outbox", "run"],
             cwd=ROOT,
             env=child_env,
             stdout=output,
