@@ -6,6 +6,7 @@ import array
 import io
 import math
 import sqlite3
+import time
 import wave
 from collections.abc import Iterator
 
@@ -126,11 +127,18 @@ def test_an_issue_becomes_a_case_the_family_can_follow_and_open311_can_read(assi
     confirm = assistant.say(sender, "the school taxi didnt turn up again today and no one told us")
     assert texts(confirm)[0].startswith("I can send this to SEND Travel Assistance:")
     done = texts(assistant.say(sender, "yes"))[0]
+    assert done.startswith("Thank you. I am sending it to SEND Travel Assistance now.")
     reference = done.split("reference is ")[1].split(".")[0]
-    status = texts(assistant.say(sender, f"any update on {reference}?"))
-    assert status == [
-        f"Your case {reference} has been sent to the team. They have not picked it up yet."
-    ]
+    # "sent" only once the outbox worker has delivered the service's email (logged here)
+    sent = f"Your case {reference} has been sent to the team. They have not picked it up yet."
+    waiting = f"Your case {reference} has been received. We are sending it to the team."
+    deadline = time.monotonic() + 20
+    answers = [texts(assistant.say(sender, f"any update on {reference}?"))]
+    while answers[-1] != [sent] and time.monotonic() < deadline:
+        time.sleep(0.5)
+        answers.append(texts(assistant.say(sender, f"any update on {reference}?")))
+    assert answers[-1] == [sent]
+    assert all(a in ([waiting], [sent]) for a in answers)
     stranger = texts(assistant.say("someone-else", f"any update on {reference}?"))
     assert stranger[0].startswith(f"I can't find case {reference} for you.")
 
