@@ -181,16 +181,10 @@ def enqueue(
     ``person`` is the conversation the message is about (the recipient's own, or the
     family's for a message to staff), so "delete my data" can find it.
     """
-    row = OutboxRow(
-        channel=channel,
-        recipient=recipient,
-        body=body,
-        dedupe_key=dedupe_key,
-        kind=kind,
-        person=person if person is not None else _own_conversation(channel, recipient),
-        case_reference=case_reference,
-        buttons=[dict(b) for b in buttons] if buttons else None,
-    )
+    row = new_message(
+        channel, recipient, body, dedupe_key,
+        kind=kind, person=person, case_reference=case_reference, buttons=buttons,
+    )  # fmt: skip
     try:
         with session_scope(engine) as session:
             session.add(row)
@@ -204,6 +198,30 @@ def enqueue(
                 select(OutboxRow).where(OutboxRow.dedupe_key == dedupe_key)
             ).one()
             return int(existing.id)
+
+
+def new_message(
+    channel: str,
+    recipient: str,
+    body: str,
+    dedupe_key: str | None = None,
+    *,
+    kind: str = MESSAGE,
+    person: str | None = None,
+    case_reference: str | None = None,
+    buttons: Sequence[dict[str, str]] | None = None,
+) -> OutboxRow:
+    """A message to add in the caller's own transaction (see :func:`enqueue`)."""
+    return OutboxRow(
+        channel=channel,
+        recipient=recipient,
+        body=body,
+        dedupe_key=dedupe_key,
+        kind=kind,
+        person=person if person is not None else _own_conversation(channel, recipient),
+        case_reference=case_reference,
+        buttons=[dict(b) for b in buttons] if buttons else None,
+    )
 
 
 def _own_conversation(channel: str, recipient: str) -> str | None:

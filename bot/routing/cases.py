@@ -31,7 +31,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
 from bot.db import Base, session_scope, utcnow
-from bot.notify.outbox import CASE_UPDATE, SERVICE, OutboxRow, enqueue, on_delivered
+from bot.notify.outbox import (
+    CASE_UPDATE,
+    SERVICE,
+    OutboxRow,
+    enqueue,
+    new_message,
+    on_delivered,
+)
 from bot.routing.references import new_reference
 from bot.routing.rules import Decision, Routing
 
@@ -148,10 +155,10 @@ def service_message(case: Case) -> str:
     )
 
 
-def _notify_service(engine: Engine, routing: Routing, case: Case, service_key: str) -> None:
+def _service_notice(routing: Routing, case: Case, service_key: str) -> OutboxRow:
+    """The outbox message that tells ``service_key`` about ``case``."""
     route = routing.route_for(service_key)
-    enqueue(
-        engine,
+    return new_message(
         route.notify,
         route.address or service_key,
         service_message(case),
@@ -159,6 +166,20 @@ def _notify_service(engine: Engine, routing: Routing, case: Case, service_key: s
         kind=SERVICE,
         person=case.sender,
         case_reference=case.reference,
+    )
+
+
+def _notify_service(engine: Engine, routing: Routing, case: Case, service_key: str) -> None:
+    notice = _service_notice(routing, case, service_key)
+    enqueue(
+        engine,
+        str(notice.channel),
+        str(notice.recipient),
+        str(notice.body),
+        notice.dedupe_key,
+        kind=SERVICE,
+        person=notice.person,
+        case_reference=notice.case_reference,
     )
 
 
@@ -212,19 +233,17 @@ def create_case(
     now: datetime | None = None,
 ) -> Case:
     """Store a case (once per conversation turn) with a new random reference, and queue
-    its notification to the service. The case stays ``new`` until that is delivered."""
+    its notification to the service in the same transaction. The case stays ``new``
+    until that is delivered."""
     moment = now or utcnow()
     dedupe = hashlib.sha256(f"{sender}|{turn_id}".encode()).hexdigest()
     for _ in range(REFERENCE_TRIES):
         try:
-            case, created = _store_case(
+            return _store_case(
                 engine, routing, decision, summary, channel, sender, consent, dedupe, moment
             )
         except IntegrityError:  # the same turn stored a moment ago, or a reference taken
             continue
-        if created:
-            _notify_service(engine, routing, case, decision.service)
-        return case
     raise RuntimeError("could not store the case: no free reference after several tries")
 
 
@@ -238,12 +257,12 @@ def _store_case(
     consent: bool,
     dedupe: str,
     moment: datetime,
-) -> tuple[Case, bool]:
-    """The case of this turn if it exists, else a new one; and whether it is new."""
+) -> Case:
+    """The case of this turn if it exists, else a new one with its service notice."""
     with session_scope(engine) as session:
         existing = session.scalars(select(CaseRow).where(CaseRow.dedupe_key == dedupe)).first()
         if existing is not None:
-            return _case(existing), False
+            return _case(existing)
         target = routing.route_for(decision.service).target_hours
         row = CaseRow(
             reference=new_reference(),
@@ -263,7 +282,9 @@ def _store_case(
         session.add(row)
         session.flush()
         session.add(CaseEventRow(case_id=row.id, at=moment, status=NEW, by="family"))
-        return _case(row), True
+        case = _case(row)
+        session.add(_service_notice(routing, case, decision.service))
+        return case
 
 
 def get_case(engine: Engine, reference: str) -> Case:
