@@ -214,3 +214,21 @@ def messages_for(engine: Engine, recipient: str) -> list[OutboxRow]:
     with session_scope(engine) as session:
         query = select(OutboxRow).where(OutboxRow.recipient == recipient).order_by(OutboxRow.id)
         return list(session.scalars(query))
+
+
+def dead_letters(engine: Engine) -> list[OutboxRow]:
+    """Messages that gave up (``dead``), newest first, for staff to look at."""
+    with session_scope(engine) as session:
+        query = select(OutboxRow).where(OutboxRow.status == DEAD).order_by(OutboxRow.id.desc())
+        return list(session.scalars(query))
+
+
+def retry(engine: Engine, outbox_id: int) -> bool:
+    """Send a dead message again: back to ``pending`` with fresh attempts; False if not dead."""
+    with session_scope(engine) as session:
+        result = session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == outbox_id, OutboxRow.status == DEAD)
+            .values(status=PENDING, attempts=0, next_attempt_at=utcnow(), last_error=None)
+        )
+        return bool(result.rowcount)
