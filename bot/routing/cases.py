@@ -107,6 +107,7 @@ class Case:
     sender: str | None
     created_at: datetime
     due_at: datetime
+    escalated_at: datetime | None = None
 
 
 def _case(row: CaseRow) -> Case:
@@ -121,6 +122,7 @@ def _case(row: CaseRow) -> Case:
         sender=row.sender,
         created_at=_aware(row.created_at),
         due_at=_aware(row.due_at),
+        escalated_at=_aware(row.escalated_at) if row.escalated_at else None,
     )
 
 
@@ -266,6 +268,49 @@ def staff_update(
     case = change_status(engine, reference, status, by=by, note=message)
     text = status_text(case) + (f"\n{message}" if message else "")
     tell_family(engine, case, text, key=f"{status}:{len(history(engine, reference))}")
+    return case
+
+
+def reassign(
+    engine: Engine,
+    routing: Routing,
+    reference: str,
+    service_key: str,
+    by: str,
+    note: str | None = None,
+    now: datetime | None = None,
+) -> Case:
+    """Give a case to another service (its target time starts again) and send it there."""
+    moment = now or utcnow()
+    if service_key not in routing.services:
+        raise InvalidTransition(f"'{service_key}' is not a service that can receive cases.")
+    with session_scope(engine) as session:
+        row = session.scalars(select(CaseRow).where(CaseRow.reference == reference)).first()
+        if row is None:
+            raise CaseNotFound(f"No case {reference}.")
+        if row.status == CLOSED:
+            raise InvalidTransition(f"Case {reference} is closed and cannot be reassigned.")
+        if row.service_key == service_key:
+            raise InvalidTransition(f"Case {reference} is already with {service_key}.")
+        previous = str(row.service_key)
+        row.service_key = service_key
+        row.due_at = moment + timedelta(hours=routing.route_for(service_key).target_hours)
+        row.escalated_at = None
+        text = f"reassigned from {previous} to {service_key}" + (f": {note}" if note else "")
+        session.add(
+            CaseEventRow(case_id=row.id, at=moment, status=str(row.status), note=text, by=by)
+        )
+        events = len(session.scalars(select(CaseEventRow.id).where(
+            CaseEventRow.case_id == row.id)).all())
+        case = _case(row)
+    route = routing.route_for(service_key)
+    enqueue(
+        engine,
+        route.notify,
+        route.address or service_key,
+        service_message(case),
+        dedupe_key=f"case:{case.reference}:{service_key}:{events}",
+    )
     return case
 
 
