@@ -20,8 +20,15 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     app = create_app(shared_engine(settings.database_url), settings)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning",
-                proxy_headers=False, server_header=False)  # fmt: skip
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        proxy_headers=False,
+        ws="none",  # no websockets here; Rasa pins an older websockets than uvicorn wants
+        server_header=False,
+    )
 
 
 if __name__ == "__main__":

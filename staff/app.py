@@ -164,8 +164,10 @@ def create_app(
 
     def service_names() -> dict[str, str]:
         names = {e.key: e.name for e in load_directory(engine).entries}
-        return {key: names.get(key, key.replace("_", " ")) for key in
-                sorted(set(names) | set(app.state.routing.services))}  # fmt: skip
+        return {
+            key: names.get(key, key.replace("_", " "))
+            for key in sorted(set(names) | set(app.state.routing.services))
+        }
 
     app.state.service_names = service_names
     app.state.themes = lambda: themes

@@ -39,9 +39,7 @@ def valid_csrf(request: Request, sent: Any) -> bool:
 def sign_in(request: Request, account: Account) -> None:
     """A fresh session for ``account`` (a new CSRF token too: no session fixation)."""
     request.session.clear()
-    request.session.update(
-        {"account": account.id, "version": account.session_version}
-    )
+    request.session.update({"account": account.id, "version": account.session_version})
     csrf_token(request)
 
 

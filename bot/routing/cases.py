@@ -300,8 +300,9 @@ def reassign(
         session.add(
             CaseEventRow(case_id=row.id, at=moment, status=str(row.status), note=text, by=by)
         )
-        events = len(session.scalars(select(CaseEventRow.id).where(
-            CaseEventRow.case_id == row.id)).all())
+        events = len(
+            session.scalars(select(CaseEventRow.id).where(CaseEventRow.case_id == row.id)).all()
+        )
         case = _case(row)
     route = routing.route_for(service_key)
     enqueue(

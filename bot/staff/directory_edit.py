@@ -22,9 +22,21 @@ from bot.directory.store import load_directory, save_directory
 from bot.sms import segments, to_gsm7
 
 FIELDS = (
-    "key", "name", "kind", "summary", "needs", "age_min", "age_max", "area", "phone", "email",
-    "web", "hours", "how_to_refer", "keywords",
-)  # fmt: skip
+    "key",
+    "name",
+    "kind",
+    "summary",
+    "needs",
+    "age_min",
+    "age_max",
+    "area",
+    "phone",
+    "email",
+    "web",
+    "hours",
+    "how_to_refer",
+    "keywords",
+)
 LIST_FIELDS = ("needs", "keywords")
 
 
@@ -41,9 +53,7 @@ class DirectoryChangeRow(Base):
     after = Column(JSON)
 
 
-def check_with_importer(
-    data: Mapping[str, Any], needs: tuple[Need, ...], source: str
-) -> Directory:
+def check_with_importer(data: Mapping[str, Any], needs: tuple[Need, ...], source: str) -> Directory:
     """The importer's own row validation: the one place the console calls into it."""
     return importer._build(data, needs, source)
 
@@ -88,9 +98,7 @@ def _field_of(problem: str) -> str:
     return "name"
 
 
-def check_form(
-    engine: Engine, form: Mapping[str, str], existing_key: str | None = None
-) -> Checked:
+def check_form(engine: Engine, form: Mapping[str, str], existing_key: str | None = None) -> Checked:
     """Validate one entry from the console's form with the importer's rules; a new entry's
     key must not be taken, and an existing entry keeps its key."""
     directory = load_directory(engine)
@@ -110,7 +118,7 @@ def check_form(
         entry = checked.entries[0]
     except DirectoryError as exc:
         problems = [p.split(": ", 1)[-1] for p in exc.problems]
-        field_errors = {}
+        field_errors: dict[str, str] = {}
         for problem in exc.problems:
             field_errors.setdefault(_field_of(problem), problem.split(": ", 1)[-1])
         return Checked(None, problems, field_errors)

@@ -23,10 +23,15 @@ from staff.security import flash, form_value, page
 
 @page("accounts")
 async def accounts(request: Request) -> Response:
-    return render(request, "accounts.html", {
-        "accounts": list_accounts(request.app.state.engine), "roles": ROLES,
-        "names": request.app.state.service_names(),
-    })  # fmt: skip
+    return render(
+        request,
+        "accounts.html",
+        {
+            "accounts": list_accounts(request.app.state.engine),
+            "roles": ROLES,
+            "names": request.app.state.service_names(),
+        },
+    )
 
 
 @page("accounts")
@@ -40,26 +45,43 @@ async def account_new(request: Request) -> Response:
     password = request.state.form.get("password")
     password = password if isinstance(password, str) else ""
     errors = {}
-    for problem in check_new_account(values["email"], password, values["role"],
-                                     values["service"] or None):  # fmt: skip
-        field = ("email" if "email" in problem else "password" if "password" in problem
-                 else "role" if "role" in problem else "service")  # fmt: skip
+    for problem in check_new_account(
+        values["email"], password, values["role"], values["service"] or None
+    ):
+        field = (
+            "email"
+            if "email" in problem
+            else "password"
+            if "password" in problem
+            else "role"
+            if "role" in problem
+            else "service"
+        )
         errors.setdefault(field, problem)
     if values["role"] == SERVICE and values["service"] and values["service"] not in names:
         errors["service"] = "Choose a service from the list"
     if not errors:
         try:
-            account = create_account(engine, values["email"], password, values["role"],
-                                     values["service"] or None)  # fmt: skip
+            account = create_account(
+                engine, values["email"], password, values["role"], values["service"] or None
+            )
         except AccountError as exc:
             errors["email"] = str(exc).rstrip(".")
     if errors:
         context.update(values=values, errors=errors)
         return render(request, "account_new.html", context, 400)
-    audit.record(engine, request.state.account.email, "account created", account.email,
-                 account.role + (f" for {account.service_key}" if account.service_key else ""))
-    flash(request, f"Account made for {account.email}. Give them their password in person "
-          "or by phone, not by email.")  # fmt: skip
+    audit.record(
+        engine,
+        request.state.account.email,
+        "account created",
+        account.email,
+        account.role + (f" for {account.service_key}" if account.service_key else ""),
+    )
+    flash(
+        request,
+        f"Account made for {account.email}. Give them their password in person "
+        "or by phone, not by email.",
+    )
     return RedirectResponse("/accounts", 303)
 
 
@@ -74,8 +96,9 @@ async def account_active(request: Request) -> Response:
         return RedirectResponse("/accounts", 303)
     active = form_value(request, "active") == "yes"
     set_active(engine, account_id, active)
-    audit.record(engine, me.email, "account switched on" if active else "account switched off",
-                 target.email)  # fmt: skip
+    audit.record(
+        engine, me.email, "account switched on" if active else "account switched off", target.email
+    )
     flash(request, f"{target.email} is now {'on' if active else 'off'}.")
     return RedirectResponse("/accounts", 303)
 

@@ -43,7 +43,7 @@ async def login(request: Request) -> Response:
     if not email:
         errors["email"] = "Enter your email address"
     if not isinstance(password, str) or not password:
-        errors["password"] = "Enter your password"
+        errors["password"] = "Enter your password"  # noqa: S105 (a message)
     if errors:
         return render(
             request, "login.html", {"errors": errors, "email": email, "next": target}, 400

@@ -70,12 +70,20 @@ async def case_list(request: Request) -> Response:
     )
 
 
-def _case_page(request: Request, reference: str, errors: dict[str, str] | None = None,
-               message: str = "", status_code: int = 200) -> Response:  # fmt: skip
+def _case_page(
+    request: Request,
+    reference: str,
+    errors: dict[str, str] | None = None,
+    message: str = "",
+    status_code: int = 200,
+) -> Response:
     case = _case_or_404(request, reference)
     engine, routing = request.app.state.engine, request.app.state.routing
-    next_steps = [(s, ACTIONS[s]) for s in (ACKNOWLEDGED, IN_PROGRESS, CLOSED)
-                  if s in ALLOWED.get(case.status, set())]  # fmt: skip
+    next_steps = [
+        (s, ACTIONS[s])
+        for s in (ACKNOWLEDGED, IN_PROGRESS, CLOSED)
+        if s in ALLOWED.get(case.status, set())
+    ]
     names = _names(request)
     return render(
         request,
@@ -117,15 +125,25 @@ async def case_update(request: Request) -> Response:
     account = request.state.account
     engine = request.app.state.engine
     try:
-        updated = staff_update(engine, case.reference, status, by=account.email,
-                               message=message or None)  # fmt: skip
+        updated = staff_update(
+            engine, case.reference, status, by=account.email, message=message or None
+        )
     except InvalidTransition as exc:
         return _case_page(request, reference, {"status": str(exc)}, message, 409)
-    audit.record(engine, account.email, f"case {status}", case.reference,
-                 "with a message to the family" if message else "")  # fmt: skip
+    audit.record(
+        engine,
+        account.email,
+        f"case {status}",
+        case.reference,
+        "with a message to the family" if message else "",
+    )
     told = " The family will be sent an update." if updated.sender else ""
-    flash(request, f"Case {case.reference} is now {ACTIONS[status].lower()}d.{told}"
-          if status == ACKNOWLEDGED else f"Case {case.reference} updated.{told}")  # fmt: skip
+    flash(
+        request,
+        f"Case {case.reference} is now {ACTIONS[status].lower()}d.{told}"
+        if status == ACKNOWLEDGED
+        else f"Case {case.reference} updated.{told}",
+    )
     return RedirectResponse(f"/cases/{case.reference}", 303)
 
 

@@ -41,12 +41,16 @@ async def directory_list(request: Request) -> Response:
     if query:
         words = query.lower().split()
         entries = [
-            e for e in entries
-            if all(w in " ".join((e.key, e.name, e.summary, *e.needs, *e.keywords)).lower()
-                   for w in words)
-        ]  # fmt: skip
-    return render(request, "directory.html", {"entries": entries, "q": query,
-                                              "total": len(directory.entries)})  # fmt: skip
+            e
+            for e in entries
+            if all(
+                w in " ".join((e.key, e.name, e.summary, *e.needs, *e.keywords)).lower()
+                for w in words
+            )
+        ]
+    return render(
+        request, "directory.html", {"entries": entries, "q": query, "total": len(directory.entries)}
+    )
 
 
 def _entry_or_404(request: Request):  # type: ignore[no-untyped-def]
@@ -59,20 +63,41 @@ def _entry_or_404(request: Request):  # type: ignore[no-untyped-def]
 @page("directory")
 async def entry_detail(request: Request) -> Response:
     entry = _entry_or_404(request)
-    return render(request, "entry.html", {
-        "entry": entry, "preview": preview(entry),
-        "changes": history(request.app.state.engine, entry.key),
-    })  # fmt: skip
+    return render(
+        request,
+        "entry.html",
+        {
+            "entry": entry,
+            "preview": preview(entry),
+            "changes": history(request.app.state.engine, entry.key),
+        },
+    )
 
 
-def _form_page(request: Request, values: dict[str, str], errors: dict[str, str],
-               problems: list[str], key: str | None, status_code: int = 200,
-               checked_preview: object = None) -> Response:  # fmt: skip
+def _form_page(
+    request: Request,
+    values: dict[str, str],
+    errors: dict[str, str],
+    problems: list[str],
+    key: str | None,
+    status_code: int = 200,
+    checked_preview: object = None,
+) -> Response:
     needs = load_directory(request.app.state.engine).needs
-    return render(request, "entry_form.html", {
-        "values": values, "errors": errors, "problems": problems, "key": key,
-        "kinds": KINDS, "needs": needs, "preview": checked_preview,
-    }, status_code=status_code)  # fmt: skip
+    return render(
+        request,
+        "entry_form.html",
+        {
+            "values": values,
+            "errors": errors,
+            "problems": problems,
+            "key": key,
+            "kinds": KINDS,
+            "needs": needs,
+            "preview": checked_preview,
+        },
+        status_code=status_code,
+    )
 
 
 async def _edit(request: Request, key: str | None) -> Response:
@@ -89,8 +114,10 @@ async def _edit(request: Request, key: str | None) -> Response:
     account = request.state.account
     action = save_entry(engine, checked.entry, by=account.email)
     audit.record(engine, account.email, f"directory {action}", checked.entry.key)
-    flash(request, f"{checked.entry.name}: {action}. Families get the new answer within "
-          "a few seconds.")  # fmt: skip
+    flash(
+        request,
+        f"{checked.entry.name}: {action}. Families get the new answer within " "a few seconds.",
+    )
     return RedirectResponse(f"/directory/{checked.entry.key}", 303)
 
 
@@ -119,31 +146,61 @@ async def directory_import(request: Request) -> Response:
             raise HTTPException(400)
         path = folder / f"{token}{suffix}"
         if not path.is_file():
-            return render(request, "import.html", {"plan": None, "errors": {
-                "file": "That upload has expired. Choose the file again"}}, 400)  # fmt: skip
+            return render(
+                request,
+                "import.html",
+                {
+                    "plan": None,
+                    "errors": {"file": "That upload has expired. Choose the file again"},
+                },
+                400,
+            )
         plan = apply_import(engine, path, by=request.state.account.email, replace=replace)
         path.unlink(missing_ok=True)
         if plan.problems:
             return render(request, "import.html", {"plan": plan, "errors": {}}, 400)
-        audit.record(engine, request.state.account.email, "directory imported", "",
-                     f"{len(plan.added)} added, {len(plan.updated)} updated, "
-                     f"{len(plan.removed)} removed")  # fmt: skip
-        flash(request, f"Imported: {len(plan.added)} added, {len(plan.updated)} updated, "
-              f"{len(plan.removed)} removed.")  # fmt: skip
+        audit.record(
+            engine,
+            request.state.account.email,
+            "directory imported",
+            "",
+            f"{len(plan.added)} added, {len(plan.updated)} updated, "
+            f"{len(plan.removed)} removed",
+        )
+        flash(
+            request,
+            f"Imported: {len(plan.added)} added, {len(plan.updated)} updated, "
+            f"{len(plan.removed)} removed.",
+        )
         return RedirectResponse("/directory", 303)
     upload = form.get("file")
     name = upload.filename if isinstance(upload, UploadFile) else ""
     suffix = Path(name or "").suffix.lower()
     if not isinstance(upload, UploadFile) or not name:
-        return render(request, "import.html", {"plan": None, "errors": {
-            "file": "Choose a file to check"}}, 400)  # fmt: skip
+        return render(
+            request,
+            "import.html",
+            {"plan": None, "errors": {"file": "Choose a file to check"}},
+            400,
+        )
     if suffix not in SUFFIXES:
-        return render(request, "import.html", {"plan": None, "errors": {
-            "file": "The file must be Open Referral UK JSON (.json), YAML or CSV"}}, 400)  # fmt: skip
+        return render(
+            request,
+            "import.html",
+            {
+                "plan": None,
+                "errors": {"file": "The file must be Open Referral UK JSON (.json), YAML or CSV"},
+            },
+            400,
+        )
     data = await upload.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
-        return render(request, "import.html", {"plan": None, "errors": {
-            "file": "The file must be smaller than 5 MB"}}, 400)  # fmt: skip
+        return render(
+            request,
+            "import.html",
+            {"plan": None, "errors": {"file": "The file must be smaller than 5 MB"}},
+            400,
+        )
     folder.mkdir(parents=True, exist_ok=True)
     token = secrets.token_urlsafe(24)
     path = folder / f"{token}{suffix}"
@@ -151,8 +208,23 @@ async def directory_import(request: Request) -> Response:
     plan = dry_run(engine, path, replace=replace)
     if plan.problems:
         path.unlink(missing_ok=True)
-    audit.record(engine, request.state.account.email, "directory import checked", name[:100],
-                 f"{len(plan.problems)} problems")  # fmt: skip
-    return render(request, "import.html", {"plan": plan, "errors": {}, "token": token,
-                  "suffix": suffix, "replace": replace, "filename": name},
-                  400 if plan.problems else 200)  # fmt: skip
+    audit.record(
+        engine,
+        request.state.account.email,
+        "directory import checked",
+        name[:100],
+        f"{len(plan.problems)} problems",
+    )
+    return render(
+        request,
+        "import.html",
+        {
+            "plan": plan,
+            "errors": {},
+            "token": token,
+            "suffix": suffix,
+            "replace": replace,
+            "filename": name,
+        },
+        400 if plan.problems else 200,
+    )

@@ -91,8 +91,13 @@ async def feedback_csv(request: Request) -> Response:
     if errors:
         return RedirectResponse("/feedback", 303)
     rows = filtered(request.app.state.engine, filters)
-    audit.record(request.app.state.engine, request.state.account.email, "feedback exported",
-                 filters.service or "all services", f"{len(rows)} rows")  # fmt: skip
+    audit.record(
+        request.app.state.engine,
+        request.state.account.email,
+        "feedback exported",
+        filters.service or "all services",
+        f"{len(rows)} rows",
+    )
     return Response(
         to_csv(rows),
         media_type="text/csv; charset=utf-8",
@@ -126,14 +131,23 @@ async def you_said(request: Request) -> Response:
         return render(request, "you_said.html", context, 400)
     service, theme = values["service"] or None, values["theme"] or None
     if form_value(request, "action") != "publish":
-        context["preview"] = notice_preview(engine, values["you_said"], values["we_did"],
-                                            service, theme)  # fmt: skip
+        context["preview"] = notice_preview(
+            engine, values["you_said"], values["we_did"], service, theme
+        )
         return render(request, "you_said.html", context)
     item_id, told, unreachable = publish_and_notify(
         engine, values["you_said"], values["we_did"], service, theme
     )
-    audit.record(engine, request.state.account.email, "you said we did published",
-                 str(item_id), f"{told} told, {unreachable} see it by asking")  # fmt: skip
-    flash(request, f"Published. {told} families will be sent it on their channel; "
-          f"{unreachable} will see it when they ask what has changed.")  # fmt: skip
+    audit.record(
+        engine,
+        request.state.account.email,
+        "you said we did published",
+        str(item_id),
+        f"{told} told, {unreachable} see it by asking",
+    )
+    flash(
+        request,
+        f"Published. {told} families will be sent it on their channel; "
+        f"{unreachable} will see it when they ask what has changed.",
+    )
     return RedirectResponse("/you-said", 303)

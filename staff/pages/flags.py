@@ -37,19 +37,29 @@ async def flag_list(request: Request) -> Response:
     )
 
 
-def _flag_page(request: Request, errors: dict[str, str] | None = None, note: str = "",
-               status_code: int = 200) -> Response:  # fmt: skip
+def _flag_page(
+    request: Request, errors: dict[str, str] | None = None, note: str = "", status_code: int = 200
+) -> Response:
     flag = get_flag(request.app.state.engine, int(request.path_params["flag_id"]))
     if flag is None:
         raise HTTPException(404)
     turns = conversation(request.app.state.tracker_engine, str(flag.conversation_id))
-    audit.record(request.app.state.engine, request.state.account.email,
-                 "flag conversation viewed", str(flag.id))  # fmt: skip
+    audit.record(
+        request.app.state.engine,
+        request.state.account.email,
+        "flag conversation viewed",
+        str(flag.id),
+    )
     return render(
         request,
         "flag.html",
-        {"flag": flag, "turns": turns, "category": category(flag), "errors": errors or {},
-         "note": note},  # fmt: skip
+        {
+            "flag": flag,
+            "turns": turns,
+            "category": category(flag),
+            "errors": errors or {},
+            "note": note,
+        },
         status_code=status_code,
     )
 
