@@ -448,6 +448,9 @@ def test_you_said_we_did_preview_then_publish_tells_the_right_families(console):
 def test_a_directory_edit_is_checked_like_an_import_previewed_saved_and_recorded(console):
     app, engine, _ = console
     team = client_for(app, "local_offer")
+    from bot.directory.store import directory_version
+
+    version = directory_version(engine)  # what the action server compares to refresh
     page = team.get("/directory/sendiass/edit")
     assert 'value="01632 960101"' in page.text
     form = {k: v for k, v in _form_values(page.text).items()}
@@ -466,6 +469,7 @@ def test_a_directory_edit_is_checked_like_an_import_previewed_saved_and_recorded
         follow_redirects=True,
     )
     assert "Telford &amp; Wrekin IASS (SENDIASS): edited" in saved.text
+    assert directory_version(engine) != version
     (change,) = entry_history(engine, "sendiass")
     assert change.by == "local.offer@example.org"
     assert ("phone", "01632 960101", "01632 960199") in change.fields
