@@ -236,7 +236,10 @@ def test_a_case_can_be_passed_to_another_service(console):
     note = history(engine, reference)[-1].note
     assert note == "reassigned from travel_assistance to send_team: EHCP transport"
     sent = [m for m in messages_for(engine, "https://www.example.org/hooks/send-team")]
-    assert any(reference in m.body for m in sent)
+    assert any(
+        f"acknowledge it in the staff console: http://localhost:5080/cases/{reference}" in m.body
+        for m in sent
+    )
 
 
 def test_overdue_and_escalated_cases_come_first_and_show_it(console, routing):

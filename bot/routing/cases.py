@@ -126,14 +126,21 @@ def _case(row: CaseRow) -> Case:
     )
 
 
-def service_message(case: Case) -> str:
+def service_message(case: Case, console_url: str) -> str:
     """What the receiving service is sent (no contact details: staff reply via the case)."""
     return (
         f"New case {case.reference} ({case.urgency}) from the SEND Local Offer assistant.\n"
         f"Category: {case.category}\nChannel: {case.channel}\n"
         f"What the family said:\n{case.summary}\n\n"
-        f"Please acknowledge: python -m bot cases ack {case.reference}"
+        f"Please acknowledge it in the staff console: {console_url}/cases/{case.reference}"
     )
+
+
+def _console_url() -> str:
+    """Where staff open a case (STAFF_PUBLIC_URL)."""
+    from bot.config import load_settings
+
+    return load_settings().staff_public_url
 
 
 def _notify_service(engine: Engine, routing: Routing, case: Case, service_key: str) -> None:
@@ -142,7 +149,7 @@ def _notify_service(engine: Engine, routing: Routing, case: Case, service_key: s
         engine,
         route.notify,
         route.address or service_key,
-        service_message(case),
+        service_message(case, _console_url()),
         dedupe_key=f"case:{case.reference}:{service_key}",
     )
 
@@ -309,7 +316,7 @@ def reassign(
         engine,
         route.notify,
         route.address or service_key,
-        service_message(case),
+        service_message(case, _console_url()),
         dedupe_key=f"case:{case.reference}:{service_key}:{events}",
     )
     return case
