@@ -550,3 +550,25 @@ def _form_values(html: str) -> dict[str, str]:
         values[m.group(1)] = html_lib.unescape(m.group(2)).strip()
     values["kind"] = "service"
     return values
+
+
+def test_the_first_admin_is_made_from_the_command_line(tmp_path, monkeypatch, capsys):
+    from bot.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'app.db'}")
+    monkeypatch.setattr("sys.stdin", io.StringIO("too short\n"))
+    assert main(["staff", "add", "boss@example.org", "--role", "admin", "--password-stdin"]) == 2
+    assert "at least 12 characters" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    assert main(["staff", "add", "Boss@Example.org", "--role", "admin", "--password-stdin"]) == 0
+    assert capsys.readouterr().out == (
+        "Made an account for boss@example.org (Admin). Log in at /login.\n"
+    )
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    assert main(["staff", "add", "boss@example.org", "--role", "admin", "--password-stdin"]) == 2
+    assert "There is already an account for boss@example.org" in capsys.readouterr().err
+    from bot.staff.accounts import authenticate
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'app.db'}")
+    assert authenticate(engine, "boss@example.org", PASSWORD).account is not None
+    assert [e.action for e in audit.recent(engine)] == ["account created"]
