@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -22,7 +23,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.config import PROJECT_ROOT, Settings
-from bot.db import make_engine
+from bot.db import make_engine, session_scope
+from bot.directory.models import EntryRow
 from bot.directory.store import load_directory
 from bot.feedback.themes import load_themes
 from bot.routing.rules import Routing, load_routing
@@ -169,6 +171,12 @@ def create_app(
             for key in sorted(set(names) | set(app.state.routing.services))
         }
 
+    def sample_data() -> bool:
+        with session_scope(engine) as session:
+            query = select(EntryRow.id).where(EntryRow.sample_data.is_(True)).limit(1)
+            return session.scalars(query).first() is not None
+
     app.state.service_names = service_names
+    app.state.sample_data = sample_data
     app.state.themes = lambda: themes
     return app

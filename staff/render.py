@@ -76,6 +76,7 @@ def render(
         "flash": take_flash(request),
         "nonce": getattr(request.state, "nonce", ""),
         "home": HOME.get(account.role, "/") if account else "/login",
+        "sample_data": request.app.state.sample_data(),
         **(context or {}),
     }
     return templates.TemplateResponse(request, name, values, status_code=status_code)
