@@ -77,6 +77,9 @@ def render(
         "nonce": getattr(request.state, "nonce", ""),
         "home": HOME.get(account.role, "/") if account else "/login",
         "sample_data": request.app.state.sample_data(),
+        "service_name": request.app.state.service_names().get(account.service_key, "")
+        if account and account.service_key
+        else "",
         **(context or {}),
     }
     return templates.TemplateResponse(request, name, values, status_code=status_code)

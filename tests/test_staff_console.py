@@ -176,6 +176,7 @@ def test_service_staff_see_only_their_own_service(console):
     inbox = travel.get("/cases").text
     assert seeded.taxi.reference in inbox and seeded.ehcp.reference not in inbox
     assert "The directory is sample data." in inbox  # every page says so while it is
+    assert "Signed in as travel@example.org (Service staff, SEND Travel Assistance)" in inbox
     assert travel.get(f"/cases/{seeded.ehcp.reference}").status_code == 404
     feedback = travel.get("/feedback?service=send_team").text
     assert "nobody answers the phone" not in feedback and "the new driver is kind" in feedback
