@@ -14,7 +14,7 @@ export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: help install speech-engine speech train db run test lint format typecheck validate unit stories e2e eval bench clean
+.PHONY: help install assets browser speech-engine speech train db run test lint format typecheck validate unit stories e2e eval bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -27,7 +27,25 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
-install: $(STAMP) ## Create the virtual environment and install everything
+install: $(STAMP) assets browser ## Create the virtual environment and install everything
+
+NODE_STAMP := node_modules/.package-lock.json
+$(NODE_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --no-audit --no-fund --loglevel=error \
+		|| echo "npm ci failed: the staff console is unstyled and the axe checks cannot run."; \
+	else echo "npm is missing: install Node.js and npm for the staff console's GOV.UK look and the axe checks."; fi
+
+assets: $(NODE_STAMP) ## GOV.UK Frontend (staff console) and axe-core (browser tests) from npm
+
+browser: ## Install Chromium and its driver (browser tests) where this machine allows it
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then \
+		echo "Chromium and chromedriver are installed."; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing chromium and chromium-driver for the browser tests..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
+		|| echo "Could not install Chromium: the browser tests will be skipped."; \
+	else echo "Chromium is missing: install chromium and chromium-driver for the browser tests."; fi
 
 speech-engine: ## Install espeak-ng (offline speech) where this machine allows it
 	@if command -v espeak-ng >/dev/null 2>&1; then echo "espeak-ng is installed."; \
@@ -49,7 +67,7 @@ db: $(STAMP) ## Migrate the database and load the sample directory
 speech: db ## Pre-render the phone line's audio (gTTS needs internet; espeak-ng works offline)
 	$(BIN)/python -m bot speech prerender
 
-run: $(MODEL) db ## Start the Rasa server (5005) and the action server (5055)
+run: $(MODEL) db assets ## Start the Rasa server (5005), the action server (5055) and the staff console (5080)
 	$(BIN)/python scripts/serve.py --model $(MODEL)
 
 lint: $(STAMP) ## ruff lint and format check
@@ -72,10 +90,10 @@ unit: $(STAMP) ## Unit and action tests (no servers)
 stories: $(MODEL) ## Story tests; any wrong prediction fails
 	$(BIN)/rasa test core --model $(MODEL) --stories tests/rasa --fail-on-prediction-errors --out var/story-results
 
-e2e: $(MODEL) ## End-to-end tests: start both servers and talk over the channels
+e2e: $(MODEL) assets browser ## End-to-end tests: start both servers and talk over the channels
 	$(BIN)/pytest -m e2e
 
-test: lint typecheck validate $(MODEL) ## Everything CI runs: lint, types, data, training, unit, stories, end to end
+test: lint typecheck validate $(MODEL) assets browser ## Everything CI runs: lint, types, data, training, unit, stories, end to end
 	$(BIN)/pytest
 	$(MAKE) --no-print-directory stories
 
@@ -86,4 +104,4 @@ bench: $(MODEL) ## Latency on every channel (REST, SMS, Telegram, phone) with lo
 	$(BIN)/python scripts/bench.py --model $(MODEL)
 
 clean: ## Remove the virtual environment, models and local data
-	rm -rf $(VENV) models var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules models var .pytest_cache .mypy_cache .ruff_cache

@@ -19,6 +19,14 @@ from bot.safety_log import flag_conversation
 log = logging.getLogger(__name__)
 
 
+def flag_email(console_url: str, flag_id: int) -> str:
+    """The safeguarding email: a link to the flag in the staff console, nothing more."""
+    return (
+        "A conversation needs a safeguarding review now.\n"
+        f"Log in to the staff console to read it: {console_url}/flags/{flag_id}"
+    )
+
+
 class ActionCrisis(Action):
     def name(self) -> str:
         return "action_crisis"
@@ -41,13 +49,12 @@ class ActionCrisis(Action):
         try:
             flag_id = flag_conversation(services.engine(), tracker.sender_id, channel, reasons)
             contact = services.settings().safeguarding_contact
-            if contact:  # no message text: staff read the conversation in the tracker store
+            if contact:  # only a link: the lead logs in to the staff console to read it
                 enqueue(
                     services.engine(),
                     "email",
                     contact,
-                    f"Safety flag {flag_id}: a {channel} conversation needs review now.\n"
-                    f"Reason: {', '.join(reasons)}.\nConversation id: {tracker.sender_id}",
+                    flag_email(services.settings().staff_public_url, flag_id),
                     dedupe_key=f"safety-flag:{flag_id}",
                     kind=SAFEGUARDING,
                     person=tracker.sender_id,

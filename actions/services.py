@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from functools import lru_cache
@@ -12,11 +13,12 @@ from bot.config import Settings, load_settings
 from bot.db import shared_engine
 from bot.directory import Catalog
 from bot.directory.search import default_examples_path, load_examples
-from bot.directory.store import load_directory
+from bot.directory.store import directory_version, load_directory
 
-CATALOG_TTL_SECONDS = 60.0
+log = logging.getLogger(__name__)
+CHECK_EVERY_SECONDS = 2.0  # how often the directory's fingerprint is compared
 _lock = threading.Lock()
-_catalog: tuple[float, Catalog] | None = None
+_catalog: tuple[float, tuple[int, int, str], Catalog] | None = None
 
 
 @lru_cache(maxsize=1)
@@ -31,14 +33,27 @@ def engine() -> Engine:
 
 
 def catalog() -> Catalog:
-    """The directory, read from the database at most once a minute (imports show up soon)."""
+    """The directory, rebuilt when its fingerprint changes (checked every two seconds), so an
+    import or a staff console edit changes the next answers; if the database is down, the
+    last copy keeps answering."""
     global _catalog
     with _lock:
         now = time.monotonic()
-        if _catalog is None or now - _catalog[0] > CATALOG_TTL_SECONDS:
+        if _catalog is not None and now - _catalog[0] < CHECK_EVERY_SECONDS:
+            return _catalog[2]
+        try:
+            version = directory_version(engine())
+        except Exception:
+            if _catalog is None:
+                raise
+            log.exception("directory: database unavailable; answering from the last copy")
+            return _catalog[2]
+        if _catalog is None or _catalog[1] != version:
             examples = load_examples(default_examples_path())
-            _catalog = (now, Catalog(load_directory(engine()), examples=examples))
-        return _catalog[1]
+            _catalog = (now, version, Catalog(load_directory(engine()), examples=examples))
+        else:
+            _catalog = (now, version, _catalog[2])
+        return _catalog[2]
 
 
 def reset() -> None:

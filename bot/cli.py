@@ -274,6 +274,42 @@ def cmd_speech_prerender(args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
+def cmd_staff_add(args: argparse.Namespace) -> int:
+    """Make a staff console account; the password is asked without echo, or read from stdin."""
+    import getpass
+
+    from bot.staff import audit
+    from bot.staff.accounts import AccountError, create_account
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Password (at least 12 characters): ")
+        if getpass.getpass("The same password again: ") != password:
+            print("The two passwords are not the same. Nothing was made.", file=sys.stderr)
+            return 2
+    engine = _engine()
+    try:
+        account = create_account(engine, args.email, password, args.role, args.service)
+    except AccountError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    audit.record(engine, "command line", "account created", account.email, account.role)
+    print(f"Made an account for {account.email} ({account.role_name}). Log in at /login.")
+    return 0
+
+
+def cmd_staff_list(_args: argparse.Namespace) -> int:
+    from bot.staff.accounts import list_accounts
+
+    accounts = list_accounts(_engine())
+    for account in accounts:
+        state = "on" if account.active else "off"
+        print(f"{account.email:40} {account.role:13} {account.service_key or '':26} {state}")
+    print(f"{len(accounts)} account(s).")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     groups = parser.add_subparsers(dest="group", required=True)
@@ -366,6 +402,19 @@ def build_parser() -> argparse.ArgumentParser:
     again = outbox.add_parser("retry", help="send a dead message again")
     again.add_argument("id", type=int)
     again.set_defaults(func=cmd_outbox_retry)
+
+    from bot.staff.accounts import ROLES
+
+    staff = groups.add_parser("staff", help="staff console accounts").add_subparsers(
+        dest="cmd", required=True
+    )
+    add = staff.add_parser("add", help="make an account (the first admin, for example)")
+    add.add_argument("email")
+    add.add_argument("--role", required=True, choices=sorted(ROLES))
+    add.add_argument("--service", help="directory key of their service (service staff)")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    add.set_defaults(func=cmd_staff_add)
+    staff.add_parser("list", help="list accounts").set_defaults(func=cmd_staff_list)
     return parser
 
 

@@ -71,6 +71,9 @@ class Settings:
     phone_line_number: str = ""
     audio_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "var" / "audio")
     retention_days: int = 180
+    staff_port: int = 5080
+    staff_public_url: str = "http://localhost:5080"
+    staff_secret_key: str = ""
 
     @property
     def twilio_signing_token(self) -> str:
@@ -132,4 +135,9 @@ def load_settings(environ_file: Path | None = None) -> Settings:
         phone_line_number=_env("PHONE_LINE_NUMBER", "", dotenv),
         audio_dir=Path(_env("AUDIO_DIR", str(var_dir / "audio"), dotenv)),
         retention_days=int(_env("RETENTION_DAYS", "180", dotenv)),
+        staff_port=int(_env("STAFF_PORT", "5080", dotenv)),
+        staff_public_url=_env(
+            "STAFF_PUBLIC_URL", f"http://localhost:{_env('STAFF_PORT', '5080', dotenv)}", dotenv
+        ).rstrip("/"),
+        staff_secret_key=_env("STAFF_SECRET_KEY", "", dotenv),
     )

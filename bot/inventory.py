@@ -269,8 +269,13 @@ INVENTORY: tuple[Table, ...] = (
                 "replaced by 'erased' (the flag stays for statistics)",
                 "replaced by 'erased'",
             ),
+            "review_note": Personal(
+                "the safeguarding lead's note on their review",
+                "kept as a safeguarding record the council must keep, no longer linked to you",
+                "kept with the flag, no longer linked to you",
+            ),
         },
-        _others("id", "channel", "reasons", "created_at", "reviewed_at"),
+        _others("id", "channel", "reasons", "created_at", "reviewed_at", "reviewed_by"),
         told="safety reviews (kept without your identity)",
         erase=erase_flags,
         expire=expire_flags,
@@ -326,6 +331,53 @@ INVENTORY: tuple[Table, ...] = (
     ),
     Table(
         "entry_needs", "which needs each entry helps", {}, _others("entry_id", "need_key", "rank")
+    ),
+    Table(
+        "staff_accounts",
+        "staff console accounts (staff data, not families')",
+        {
+            "email": Personal(
+                "a staff member's work email (staff data)",
+                "kept: it is not your data",
+                "kept while the account exists; an admin switches accounts off",
+            ),
+        },
+        _others(
+            "id",
+            "password_hash",
+            "role",
+            "service_key",
+            "active",
+            "failed_attempts",
+            "locked_until",
+            "session_version",
+            "created_at",
+            "last_login_at",
+        ),  # fmt: skip
+    ),
+    Table(
+        "staff_audit",
+        "what staff did in the console (case references and flag numbers, never message text)",
+        {
+            "actor": Personal(
+                "the staff member who acted (staff data)",
+                "kept: it is not your data",
+                "kept as the council's audit trail",
+            ),
+        },
+        _others("id", "at", "action", "target", "detail"),
+    ),
+    Table(
+        "directory_changes",
+        "the history of edits to the directory (services' details, not people's)",
+        {
+            "by": Personal(
+                "the staff member who edited an entry (staff data)",
+                "kept: it is not your data",
+                "kept with the directory's history",
+            ),
+        },
+        _others("id", "at", "entry_key", "action", "before", "after"),
     ),
     Table("alembic_version", "the schema's version", {}, _others("version_num")),
     Table(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, Column, DateTime, Integer, String, select, update
+from sqlalchemy import JSON, Column, DateTime, Integer, String, Text, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,8 @@ class SafetyFlagRow(Base):
     reasons = Column(JSON, nullable=False)
     created_at = Column(DateTime(timezone=True), nullable=False)
     reviewed_at = Column(DateTime(timezone=True))
+    reviewed_by = Column(String(200))
+    review_note = Column(Text)
 
 
 def flag_conversation(
@@ -72,3 +74,30 @@ def expire_flags(session: Session, run: RetentionRun) -> int:
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)
+
+
+def get_flag(engine: Engine, flag_id: int) -> SafetyFlagRow | None:
+    with session_scope(engine) as session:
+        return session.get(SafetyFlagRow, flag_id)
+
+
+def all_flags(engine: Engine, reviewed: bool) -> list[SafetyFlagRow]:
+    """Open flags oldest first, or reviewed ones newest first."""
+    with session_scope(engine) as session:
+        if reviewed:
+            query = select(SafetyFlagRow).where(SafetyFlagRow.reviewed_at.is_not(None))
+            return list(session.scalars(query.order_by(SafetyFlagRow.reviewed_at.desc())))
+        query = select(SafetyFlagRow).where(SafetyFlagRow.reviewed_at.is_(None))
+        return list(session.scalars(query.order_by(SafetyFlagRow.id)))
+
+
+def review_flag(engine: Engine, flag_id: int, by: str, note: str) -> bool:
+    """Mark a flag reviewed by ``by`` with a note; False if there is no such flag."""
+    with session_scope(engine) as session:
+        row = session.get(SafetyFlagRow, flag_id)
+        if row is None:
+            return False
+        row.reviewed_at = datetime.now(timezone.utc)
+        row.reviewed_by = by
+        row.review_note = note
+        return True

@@ -1,4 +1,5 @@
-"""Start the action server, the Rasa server and the outbox worker; Ctrl-C stops them all.
+"""Start the action server, the Rasa server, the outbox worker and the staff console;
+Ctrl-C stops them all.
 
 Usage: python scripts/serve.py [--model models/send-assistant.tar.gz]
 Prints where to talk to the assistant once both servers answer.
@@ -15,8 +16,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.config import load_settings  # noqa: E402
+from bot.config import Settings, load_settings  # noqa: E402
 from scripts import servers  # noqa: E402
+
+
+def _first_admin_hint(settings: Settings) -> str:
+    """A line on making the first admin, while the console has no accounts."""
+    from bot.db import shared_engine
+    from bot.staff.accounts import count_accounts
+
+    if count_accounts(shared_engine(settings.database_url)):
+        return ""
+    return (
+        "  No staff accounts yet. Make the first admin:\n"
+        "    .venv/bin/python -m bot staff add you@example.org --role admin\n"
+    )
 
 
 def main() -> int:
@@ -34,7 +48,10 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _on_signal)
     try:
         assistant = servers.start(
-            model=args.model, rasa_port=settings.rasa_port, actions_port=settings.actions_port
+            model=args.model,
+            rasa_port=settings.rasa_port,
+            actions_port=settings.actions_port,
+            staff_port=settings.staff_port,
         )
     except (RuntimeError, FileNotFoundError) as exc:
         print(exc, file=sys.stderr)
@@ -47,6 +64,8 @@ def main() -> int:
         '{"sender": "me", "message": "hello"}\n'
         f"  Action server: http://localhost:{settings.actions_port}/health\n"
         "  Outbox worker: sends queued messages (python -m bot outbox dead lists failures)\n"
+        f"  Staff console: http://localhost:{settings.staff_port}/login\n"
+        f"{_first_admin_hint(settings)}"
         "Press Ctrl-C to stop.\n",
         flush=True,
     )

@@ -32,6 +32,11 @@ class Assistant:
     actions_port: int
     workdir: Path
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    staff_port: int | None = None
+
+    @property
+    def staff_url(self) -> str:
+        return f"http://127.0.0.1:{self.staff_port}"
 
     @property
     def base_url(self) -> str:
@@ -104,9 +109,11 @@ def start(
     workdir: Path | None = None,
     env: dict[str, str] | None = None,
     quiet: bool = False,
+    staff_port: int | None = None,
 ) -> Assistant:
-    """Start both servers and the outbox worker; wait until the servers answer; raise if
-    they do not (or if any process dies meanwhile)."""
+    """Start both servers and the outbox worker (and the staff console when ``staff_port``
+    is given); wait until the servers answer; raise if they do not (or if any process dies
+    meanwhile)."""
     if not model.is_file():
         raise FileNotFoundError(f"No trained model at {model}: run `make train` first.")
     endpoints = ROOT / "endpoints.yml"
@@ -126,12 +133,25 @@ def start(
             "DATABASE_URL", f"sqlite:///{workdir / 'app.db'}"
         )
         endpoints = write_endpoints(workdir, actions_port, workdir / "tracker.db")
+        child_env["TRACKER_DATABASE_URL"] = (env or {}).get(
+            "TRACKER_DATABASE_URL", f"sqlite:///{workdir / 'tracker.db'}"
+        )
         subprocess.run(  # a fresh database with the sample directory, as `make db` makes
             [sys.executable, "-m", "bot", "directory", "import"],
             cwd=ROOT, env=child_env, check=True, stdout=subprocess.DEVNULL,
         )  # fmt: skip
     output = subprocess.DEVNULL if quiet else None
-    assistant = Assistant(rasa_port, actions_port, workdir or ROOT / "var")
+    assistant = Assistant(rasa_port, actions_port, workdir or ROOT / "var", staff_port=staff_port)
+    if staff_port is not None:  # the staff console (staff/), on the same database
+        assistant.processes.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "staff", "--port", str(staff_port)],
+                cwd=ROOT,
+                env=child_env,
+                stdout=output,
+                stderr=output,
+            )  # fmt: skip
+        )
     assistant.processes.append(
         subprocess.Popen(
             [_bin("rasa"), "run", "actions", "--actions", "actions", "--port", str(actions_port)],
@@ -174,6 +194,8 @@ def start(
     )
     ready = _wait_for(f"http://127.0.0.1:{actions_port}/health", assistant, STARTUP_TIMEOUT)
     ready = ready and _wait_for(f"{assistant.base_url}/webhooks/rest/", assistant, STARTUP_TIMEOUT)
+    if staff_port is not None:
+        ready = ready and _wait_for(f"{assistant.staff_url}/health", assistant, STARTUP_TIMEOUT)
     if not ready:
         stop(assistant)
         raise RuntimeError("The Rasa server or the action server did not start.")

@@ -276,6 +276,7 @@ def test_a_configured_safeguarding_contact_is_emailed_without_message_text(
     app_database, monkeypatch
 ):
     from bot.notify.outbox import OutboxRow
+    from bot.safety_log import open_flags
 
     monkeypatch.setenv("SAFEGUARDING_CONTACT", "safeguarding@example.org")
     services.reset()
@@ -283,8 +284,12 @@ def test_a_configured_safeguarding_contact_is_emailed_without_message_text(
     with session_scope(app_database) as session:
         (email,) = session.scalars(select(OutboxRow)).all()
     assert (email.channel, email.recipient) == ("email", "safeguarding@example.org")
-    assert "tg-456" in email.body and "abuse or violence" in email.body
-    assert "dad" not in email.body
+    (flag,) = open_flags(app_database)
+    assert email.body == (
+        "A conversation needs a safeguarding review now.\n"
+        f"Log in to the staff console to read it: http://localhost:5080/flags/{flag.id}"
+    )  # only a link: no words, no conversation id, no reasons
+    assert flag.conversation_id == "tg-456" and "tg-456" not in email.body
 
 
 def test_a_very_long_message_is_read_in_part_with_a_polite_note():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Engine
 
 from bot.db import session_scope
@@ -89,3 +89,14 @@ def load_directory(engine: Engine) -> Directory:
             for row in session.scalars(select(EntryRow).order_by(EntryRow.id))
         )
     return Directory(needs=needs, entries=entries, sample_data=any(e.sample_data for e in entries))
+
+
+def directory_version(engine: Engine) -> tuple[int, int, str]:
+    """A cheap fingerprint of the directory (entry and need counts, latest change): when it
+    changes, a cached copy is out of date."""
+    with session_scope(engine) as session:
+        count, latest = session.execute(
+            select(func.count(EntryRow.id), func.max(EntryRow.updated_at))
+        ).one()
+        needs = session.scalar(select(func.count(NeedRow.key)))
+    return int(count or 0), int(needs or 0), str(latest)

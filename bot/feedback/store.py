@@ -138,19 +138,31 @@ def publish(
         )
         session.add(item)
         session.flush()
-        related = [
-            row
-            for row in session.scalars(
-                select(FeedbackRow).where(
-                    FeedbackRow.consent.is_(True), FeedbackRow.conversation_id.is_not(None)
-                )
-            )
-            if (service_key and row.service_key == service_key)
-            or (theme and theme in (row.themes or []))
-        ]
+        related = _related(session, service_key, theme)
         for row in related:
             session.add(NoticeRow(item_id=item.id, feedback_id=row.id))
         return int(item.id), related
+
+
+def _related(session: Session, service_key: str | None, theme: str | None) -> list[FeedbackRow]:
+    return [
+        row
+        for row in session.scalars(
+            select(FeedbackRow).where(
+                FeedbackRow.consent.is_(True), FeedbackRow.conversation_id.is_not(None)
+            )
+        )
+        if (service_key and row.service_key == service_key)
+        or (theme and theme in (row.themes or []))
+    ]
+
+
+def related_feedback(
+    engine: Engine, service_key: str | None, theme: str | None
+) -> list[FeedbackRow]:
+    """Consenting feedback an item about ``service_key`` or ``theme`` would answer."""
+    with session_scope(engine) as session:
+        return _related(session, service_key, theme)
 
 
 def latest_items(engine: Engine, limit: int = 3) -> list[YouSaidWeDidRow]:

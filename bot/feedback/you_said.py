@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Engine
 
-from bot.feedback.store import latest_items, publish
+from bot.feedback.store import latest_items, publish, related_feedback
 from bot.notify.outbox import YOU_SAID, enqueue
 
 PUSH_CHANNELS = ("sms", "telegram", "whatsapp")
@@ -12,6 +12,14 @@ PUSH_CHANNELS = ("sms", "telegram", "whatsapp")
 
 def notice_text(you_said: str, we_did: str) -> str:
     return f"You said: {you_said}\nWe did: {we_did}\nThank you for telling us."
+
+
+def audience(engine: Engine, service_key: str | None, theme: str | None) -> tuple[int, int]:
+    """How many families an item would message on their channel, and how many could only
+    see it by asking (the same count ``publish_and_notify`` makes)."""
+    related = related_feedback(engine, service_key, theme)
+    told = sum(1 for r in related if r.channel in PUSH_CHANNELS and r.conversation_id)
+    return told, len(related) - told
 
 
 def publish_and_notify(

@@ -9,6 +9,7 @@ from bot.feedback import store as feedback_store  # noqa: F401
 from bot.notify import outbox  # noqa: F401
 from bot.routing import cases  # noqa: F401
 from bot.speech import cache as speech_cache  # noqa: F401
+from bot.staff import accounts, audit, directory_edit  # noqa: F401
 
 connection = context.config.attributes.get("connection")
 context.configure(

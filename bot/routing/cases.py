@@ -128,6 +128,7 @@ class Case:
     sender: str | None
     created_at: datetime
     due_at: datetime
+    escalated_at: datetime | None = None
 
 
 def _case(row: CaseRow) -> Case:
@@ -142,17 +143,25 @@ def _case(row: CaseRow) -> Case:
         sender=row.sender,
         created_at=_aware(row.created_at),
         due_at=_aware(row.due_at),
+        escalated_at=_aware(row.escalated_at) if row.escalated_at else None,
     )
 
 
-def service_message(case: Case) -> str:
+def service_message(case: Case, console_url: str) -> str:
     """What the receiving service is sent (no contact details: staff reply via the case)."""
     return (
         f"New case {case.reference} ({case.urgency}) from the SEND Local Offer assistant.\n"
         f"Category: {case.category}\nChannel: {case.channel}\n"
         f"What the family said:\n{case.summary}\n\n"
-        f"Please acknowledge: python -m bot cases ack {case.reference}"
+        f"Please acknowledge it in the staff console: {console_url}/cases/{case.reference}"
     )
+
+
+def _console_url() -> str:
+    """Where staff open a case (STAFF_PUBLIC_URL)."""
+    from bot.config import load_settings
+
+    return load_settings().staff_public_url
 
 
 def _service_notice(routing: Routing, case: Case, service_key: str) -> OutboxRow:
@@ -161,7 +170,7 @@ def _service_notice(routing: Routing, case: Case, service_key: str) -> OutboxRow
     return new_message(
         route.notify,
         route.address or service_key,
-        service_message(case),
+        service_message(case, _console_url()),
         dedupe_key=f"case:{case.reference}:{service_key}",
         kind=SERVICE,
         person=case.sender,
@@ -358,6 +367,50 @@ def staff_update(
     case = change_status(engine, reference, status, by=by, note=message)
     text = status_text(case) + (f"\n{message}" if message else "")
     tell_family(engine, case, text, key=f"{status}:{len(history(engine, reference))}")
+    return case
+
+
+def reassign(
+    engine: Engine,
+    routing: Routing,
+    reference: str,
+    service_key: str,
+    by: str,
+    note: str | None = None,
+    now: datetime | None = None,
+) -> Case:
+    """Give a case to another service (its target time starts again) and send it there."""
+    moment = now or utcnow()
+    if service_key not in routing.services:
+        raise InvalidTransition(f"'{service_key}' is not a service that can receive cases.")
+    with session_scope(engine) as session:
+        row = session.scalars(select(CaseRow).where(CaseRow.reference == reference)).first()
+        if row is None:
+            raise CaseNotFound(f"No case {reference}.")
+        if row.status == CLOSED:
+            raise InvalidTransition(f"Case {reference} is closed and cannot be reassigned.")
+        if row.service_key == service_key:
+            raise InvalidTransition(f"Case {reference} is already with {service_key}.")
+        previous = str(row.service_key)
+        row.service_key = service_key
+        row.due_at = moment + timedelta(hours=routing.route_for(service_key).target_hours)
+        row.escalated_at = None
+        text = f"reassigned from {previous} to {service_key}" + (f": {note}" if note else "")
+        session.add(
+            CaseEventRow(case_id=row.id, at=moment, status=str(row.status), note=text, by=by)
+        )
+        events = len(
+            session.scalars(select(CaseEventRow.id).where(CaseEventRow.case_id == row.id)).all()
+        )
+        case = _case(row)
+    route = routing.route_for(service_key)
+    enqueue(
+        engine,
+        route.notify,
+        route.address or service_key,
+        service_message(case, _console_url()),
+        dedupe_key=f"case:{case.reference}:{service_key}:{events}",
+    )
     return case
 
 
