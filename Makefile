@@ -14,7 +14,7 @@ export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: help install speech-engine speech train db run test lint format typecheck validate unit stories e2e eval bench clean
+.PHONY: help install browser speech-engine speech train db run test lint format typecheck validate unit stories e2e eval bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -27,7 +27,25 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
-install: $(STAMP) ## Create the virtual environment and install everything
+install: $(STAMP) browser ## Create the virtual environment and install everything
+
+AXE_VERSION := 4.14.1
+AXE_JS := var/browser/node_modules/axe-core/axe.min.js
+
+browser: $(AXE_JS) ## Headless Chromium, its driver and axe-core for the page tests (where the machine allows)
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then \
+		echo "chromium and chromedriver are installed."; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing chromium and chromium-driver for the page tests..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
+		|| echo "Could not install chromium: the page tests will fail until it is installed."; \
+	else echo "chromium is missing: apt-get install chromium chromium-driver"; fi
+
+$(AXE_JS):
+	@command -v npm >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+		&& (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null); } \
+		|| echo "npm is missing: install it (apt-get install npm) to check pages with axe-core."
+	npm install --silent --no-audit --no-fund --no-save --prefix var/browser axe-core@$(AXE_VERSION)
 
 speech-engine: ## Install espeak-ng (offline speech) where this machine allows it
 	@if command -v espeak-ng >/dev/null 2>&1; then echo "espeak-ng is installed."; \
@@ -75,7 +93,7 @@ stories: $(MODEL) ## Story tests; any wrong prediction fails
 e2e: $(MODEL) ## End-to-end tests: start both servers and talk over the channels
 	$(BIN)/pytest -m e2e
 
-test: lint typecheck validate $(MODEL) ## Everything CI runs: lint, types, data, training, unit, stories, end to end
+test: lint typecheck validate browser $(MODEL) ## Everything CI runs: lint, types, data, training, unit, stories, end to end
 	$(BIN)/pytest
 	$(MAKE) --no-print-directory stories
 
