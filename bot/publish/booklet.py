@@ -90,7 +90,7 @@ class Layout:
 
 LAYOUTS = {
     "A4": Layout("A4", 20 * mm, 16, 34, 24),
-    "A5": Layout("A5", 14 * mm, 14, 28, 20),
+    "A5": Layout("A5", 15 * mm, 14, 28, 20),
 }
 
 
@@ -394,7 +394,7 @@ class BookletWriter:
             label = f"Page {number} of {total}" if total else f"Page {number}"
             canvas.drawCentredString(width / 2, layout.margin / 2, label)
             if self.guide.sample_data:
-                canvas.drawString(layout.margin, height - layout.margin / 2 - 4, SAMPLE_NOTE)
+                canvas.drawString(layout.margin, height - 10 * mm, SAMPLE_NOTE)
             canvas.restoreState()
 
         return on_page

@@ -57,7 +57,7 @@ def wrong_reports(engine: Engine, directory: Directory) -> list[WrongReport]:
     reports = []
     for key, said in found.items():
         entry = directory.entry(key)
-        latest_day, latest_text = max(said)
+        latest_day, latest_text = said[-1]  # rows come in the order they were kept
         reports.append(
             WrongReport(key, entry.name if entry else "no service named", len(said),
                         latest_day, latest_text[:QUOTE_CHARS])
