@@ -187,3 +187,27 @@ def test_report_lists_old_checks_and_what_families_said(engine, sample_directory
         ),
     )
     assert [r.key for r in wrong_reports(engine, rechecked)] == ["general"]
+
+
+def test_the_live_site_reads_the_directory_again_but_trains_search_only_on_change(
+    loaded_engine, sample_directory, tmp_path
+):
+    from bot.publish.site import Site
+
+    now = [0.0]
+    site = Site(loaded_engine, tmp_path, today=lambda: TODAY, clock=lambda: now[0])
+    guide, catalog = site.guide()
+    assert [e.key for e in site.search("school taxi")] == ["travel_assistance"]
+    assert site.search("   ") == [] and site.search("zzzz qqqq") == []
+    now[0] = 61.0
+    assert site.guide()[1] is catalog  # nothing changed: the same trained index
+    fewer = replace(sample_directory, entries=sample_directory.entries[:-1])
+    save_directory(loaded_engine, fewer, replace=True)
+    assert site.guide()[1] is catalog  # within the minute: still the old one
+    now[0] = 122.0
+    guide, rebuilt = site.guide()
+    assert rebuilt is not catalog and len(guide.entries) == len(sample_directory.entries) - 1
+    (tmp_path / "whos-who.pdf").write_bytes(b"%PDF-")
+    (tmp_path / "report.txt").write_text("private")
+    assert site.file("whos-who.pdf") == (tmp_path / "whos-who.pdf", "application/pdf")
+    assert site.file("report.txt") is None and site.file("../app.db") is None

@@ -68,12 +68,16 @@ class Site:
         self._loaded: tuple[float, Guide, Catalog] | None = None
 
     def guide(self) -> tuple[Guide, Catalog]:
+        """The guide and the search index, read again at most once a minute; the search's
+        classifier is trained again only when the directory has changed (it takes seconds)."""
         with self.lock:
             now = self.clock()
             if self._loaded is None or now - self._loaded[0] > TTL_SECONDS:
                 directory = load_directory(self.engine)
                 guide = build_guide(directory, self.today(), last_updated(self.engine))
-                catalog = Catalog(directory, examples=load_examples(default_examples_path()))
+                catalog = self._loaded[2] if self._loaded else None
+                if catalog is None or catalog.directory != directory:
+                    catalog = Catalog(directory, examples=load_examples(default_examples_path()))
                 self._loaded = (now, guide, catalog)
             return self._loaded[1], self._loaded[2]
 
