@@ -430,6 +430,9 @@ def test_8_plays_the_whos_who_topic_by_topic(assistant, fake_google, monkeypatch
     engine.dispose()
     assert failed == []
     assert phrases.ASK.endswith("Press 8 to hear the whole Who's Who.")
+    status, headers, page = fetch(assistant, f"{assistant.base_url}/whos-who/")
+    assert (status, headers["Content-Type"]) == (200, "text/html; charset=utf-8")
+    assert b"<h1>Who's Who: who can help</h1>" in page  # the Rasa server serves the page too
     call = Call(assistant)
     call.start()
 
