@@ -14,7 +14,7 @@ export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: help install assets browser speech-engine speech train db run test lint format typecheck validate unit stories e2e eval bench clean
+.PHONY: help install assets browser publish-tools publish speech-engine speech train db run test lint format typecheck validate unit stories e2e eval bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -27,7 +27,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
-install: $(STAMP) assets browser ## Create the virtual environment and install everything
+install: $(STAMP) assets browser publish-tools ## Create the virtual environment and install everything
 
 NODE_STAMP := node_modules/.package-lock.json
 $(NODE_STAMP): package.json package-lock.json
@@ -46,6 +46,15 @@ browser: ## Install Chromium and its driver (browser tests) where this machine a
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
 		|| echo "Could not install Chromium: the browser tests will be skipped."; \
 	else echo "Chromium is missing: install chromium and chromium-driver for the browser tests."; fi
+
+publish-tools: ## lame (MP3 audio guide) and poppler-utils (booklet checks), where the machine allows
+	@if command -v lame >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1; then \
+		echo "lame and poppler-utils are installed."; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing lame and poppler-utils for the published Who's Who..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq lame poppler-utils >/dev/null) \
+		|| echo "Could not install lame/poppler-utils: the audio guide stays WAV; booklet tests fail."; \
+	else echo "Missing lame or poppler-utils: apt-get install lame poppler-utils"; fi
 
 speech-engine: ## Install espeak-ng (offline speech) where this machine allows it
 	@if command -v espeak-ng >/dev/null 2>&1; then echo "espeak-ng is installed."; \
@@ -67,7 +76,12 @@ db: $(STAMP) ## Migrate the database and load the sample directory
 speech: db ## Pre-render the phone line's audio (gTTS needs internet; espeak-ng works offline)
 	$(BIN)/python -m bot speech prerender
 
-run: $(MODEL) db assets ## Start the Rasa server (5005), the action server (5055) and the staff console (5080)
+PUBLISH_DIR ?= var/publish
+
+publish: db ## Write the Who's Who: page, booklets (A4, A5), audio guide and report to var/publish
+	$(BIN)/python -m bot directory publish --out $(PUBLISH_DIR)
+
+run: $(MODEL) db assets ## Start the Rasa server (5005), the action server (5055), the outbox worker and the staff console (5080)
 	$(BIN)/python scripts/serve.py --model $(MODEL)
 
 lint: $(STAMP) ## ruff lint and format check
@@ -93,7 +107,7 @@ stories: $(MODEL) ## Story tests; any wrong prediction fails
 e2e: $(MODEL) assets browser ## End-to-end tests: start both servers and talk over the channels
 	$(BIN)/pytest -m e2e
 
-test: lint typecheck validate $(MODEL) assets browser ## Everything CI runs: lint, types, data, training, unit, stories, end to end
+test: lint typecheck validate $(MODEL) assets browser publish-tools ## Everything CI runs: lint, types, data, training, unit, stories, end to end
 	$(BIN)/pytest
 	$(MAKE) --no-print-directory stories
 

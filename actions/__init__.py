@@ -2,6 +2,7 @@
 
 from actions.cases import ActionCaseStatus, ActionCreateCase, ActionRaiseIssue
 from actions.conversation import ActionGreet, ActionTopicMenu
+from actions.directory_feedback import ActionDirectoryFeedback
 from actions.feedback import (
     ActionAskFeedbackService,
     ActionCancelFeedback,
@@ -15,6 +16,7 @@ from actions.safety import ActionCrisis
 from actions.signpost import ActionMoreOptions, ActionSignpost, ActionTalkToSomeone
 
 __all__ = [
+    "ActionDirectoryFeedback",
     "ActionCaseStatus",
     "ActionCreateCase",
     "ActionRaiseIssue",

@@ -83,6 +83,32 @@ def cmd_directory_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_directory_publish(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from bot.publish.writer import PublishError, publish
+    from bot.speech.cache import SpeechCache
+    from bot.speech.config import load_speech_settings
+    from bot.speech.engines import build_engines
+
+    settings = load_settings()
+    engine = _engine()
+    cache = None
+    if not args.no_audio:
+        speech = load_speech_settings()
+        cache = SpeechCache(engine, settings.audio_dir, build_engines(speech), speech.language)
+    out = Path(args.out or settings.publish_dir)
+    search = f"{settings.public_url}/whos-who/search"
+    try:
+        publication = publish(engine, out, date.today(), search, cache)
+    except PublishError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(publication.report, end="")
+    print(f"Open {out.resolve() / 'index.html'} (or /whos-who/ on the running Rasa server).")
+    return 1 if publication.audio_failed else 0
+
+
 def cmd_privacy_retention(args: argparse.Namespace) -> int:
     from bot.retention import run_retention
 
@@ -332,6 +358,10 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--age", type=int)
     search.add_argument("--area")
     search.set_defaults(func=cmd_directory_search)
+    pub = directory.add_parser("publish", help="write the page, the booklets and the audio guide")
+    pub.add_argument("--out", help="folder to write to (default: PUBLISH_DIR, var/publish)")
+    pub.add_argument("--no-audio", action="store_true", help="skip the audio guide")
+    pub.set_defaults(func=cmd_directory_publish)
 
     privacy = groups.add_parser("privacy", help="retention and erasure").add_subparsers(
         dest="cmd", required=True

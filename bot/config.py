@@ -70,6 +70,7 @@ class Settings:
     telegram_api_base_url: str = "https://api.telegram.org/bot"
     phone_line_number: str = ""
     audio_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "var" / "audio")
+    publish_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "var" / "publish")
     retention_days: int = 180
     staff_port: int = 5080
     staff_public_url: str = "http://localhost:5080"
@@ -134,6 +135,7 @@ def load_settings(environ_file: Path | None = None) -> Settings:
         telegram_api_base_url=_env("TELEGRAM_API_BASE_URL", "https://api.telegram.org/bot", dotenv),
         phone_line_number=_env("PHONE_LINE_NUMBER", "", dotenv),
         audio_dir=Path(_env("AUDIO_DIR", str(var_dir / "audio"), dotenv)),
+        publish_dir=Path(_env("PUBLISH_DIR", str(var_dir / "publish"), dotenv)),
         retention_days=int(_env("RETENTION_DAYS", "180", dotenv)),
         staff_port=int(_env("STAFF_PORT", "5080", dotenv)),
         staff_public_url=_env(

@@ -327,6 +327,8 @@ INVENTORY: tuple[Table, ...] = (
             "sample_data",
             "source",
             "updated_at",
+            "last_checked",
+            "checked_by",
         ),  # fmt: skip
     ),
     Table(

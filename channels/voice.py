@@ -3,7 +3,8 @@
 A call hears a short welcome, then a <Gather> for speech or one key. What the caller says
 goes to Rasa (so the safety override applies); the answer is played from the audio cache
 or read by Twilio's <Say> while its audio is made in the background. After an answer:
-9 repeats it, 5 sends it by text, 7 records a message about a service, 0 starts again.
+9 repeats it, 5 sends it by text, 7 records a message about a service, 0 starts again,
+8 plays the Who's Who audio guide topic by topic (``bot.publish.phone``).
 Silence or not being understood twice gives the keypad menu of the main topics (1-8).
 
 Every request is checked with Twilio's ``RequestValidator`` (403 if wrong). The little
@@ -22,6 +23,7 @@ import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -41,6 +43,7 @@ from bot.directory.topics import FRONT_DOOR_KEY
 from bot.feedback.store import NewFeedback, record_feedback
 from bot.notify.outbox import enqueue
 from bot.privacy import pseudonymise
+from bot.publish import phone as whos_who
 from bot.safety import check_message, emergency_text
 from bot.speech import phrases
 from bot.speech.cache import SpeechCache
@@ -227,6 +230,8 @@ class VoiceInput(InputChannel):
         """One key: repeat (9), something else (0), a topic (1-8), after an answer text (5)
         or record (7); in a question, the option with that key."""
         reply = VoiceResponse()
+        if whos_who.handles(mode, key):
+            return self.whos_who(mode, key)
         if key == "9":
             return await self.repeat(request, mode)
         if key == "0" and mode == ASK:
@@ -250,6 +255,25 @@ class VoiceInput(InputChannel):
             if payload is not None:
                 return await self.converse(request, payload, 0, on_new_message)
         return await self.repeat(request, mode)
+
+    def whos_who(self, mode: str, key: str) -> HTTPResponse:
+        """The Who's Who audio guide (8): one topic's recording, then its keys."""
+        reply = VoiceResponse()
+        turn = whos_who.guide_turn(self.directory(), mode, key, date.today())
+        if turn is None:
+            return self.ask(reply)
+        gather = self.gather(reply, turn.mode)
+        try:
+            audio = self.cache.cached(turn.part.spoken)
+        except Exception:
+            log.exception("voice: the audio index is unavailable; using <Say>")
+            audio = None
+        if audio is not None:  # made by `make publish`: one file for the whole topic
+            gather.play(self.url(f"audio/{audio.filename}"))
+        else:
+            self.say(gather, turn.part.text)
+        self.say(gather, turn.keys)
+        return xml(reply)
 
     async def converse(
         self, request: Request, text: str, misses: int, on_new_message: OnNewMessage

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -144,3 +145,34 @@ def test_open_referral_rejects_a_non_list(tmp_path):
     with pytest.raises(DirectoryError) as caught:
         load_file(source)
     assert caught.value.problems == ["expected a list of Open Referral UK services"]
+
+
+def test_last_checked_and_checked_by_are_read_and_checked(tmp_path, sample_directory):
+    senco = sample_directory.entry("senco")
+    assert (senco.last_checked, senco.checked_by) == (date(2026, 2, 10), "Local Offer officer")
+    assert all(e.last_checked and e.checked_by for e in sample_directory.entries)
+    (tmp_path / "needs.yml").write_text(
+        "needs:\n  transport:\n    label: Getting to school\n    synonyms: [taxi]\n"
+    )
+    path = tmp_path / "directory.csv"
+    path.write_text(
+        "key,name,summary,needs,last_checked,checked_by\n"
+        "taxis,Taxis,Taxis to school.,transport,2026-03-31,transport manager\n"
+        "late,Late,Taxis to school.,transport,31/03/2026,transport manager\n"
+        "ahead,Ahead,Taxis to school.,transport,2999-01-01,\n"
+    )
+    with pytest.raises(DirectoryError) as caught:
+        load_file(path)
+    assert caught.value.problems == [
+        "row 2 (key 'late'): last_checked '31/03/2026' is not a date like 2026-03-31",
+        "row 3 (key 'ahead'): last_checked 2999-01-01 is in the future",
+    ]
+    path.write_text("\n".join(path.read_text().splitlines()[:2]))
+    (entry,) = load_file(path).entries
+    assert (entry.last_checked, entry.checked_by) == (date(2026, 3, 31), "transport manager")
+    services = [{"id": "s1", "name": "Play", "description": "Play for all.",
+                 "assured_date": "2026-09-01", "service_taxonomys": [
+                     {"taxonomy": {"id": "transport", "name": "Transport"}}]}]  # fmt: skip
+    (tmp_path / "services.json").write_text(json.dumps(services))
+    (play,) = load_file(tmp_path / "services.json").entries
+    assert (play.last_checked, play.checked_by) == (date(2026, 9, 1), None)

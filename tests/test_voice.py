@@ -221,7 +221,8 @@ def test_a_spoken_need_is_answered_and_9_repeats_it_from_the_cache(assistant):
     assert {verb for verb, _piece in spoken[: start + 3]} == {"Play"}  # all pre-rendered
     # The privacy note is not pre-rendered: read by <Say> now, made in the background.
     assert ("Say", "We keep chats for 180 days.") in spoken
-    assert pieces[-5:] == speech_segments(phrases.AFTER_ANSWER)
+    after = speech_segments(phrases.AFTER_ANSWER)
+    assert pieces[-len(after) :] == after
     assert call.gather_path() == "/webhooks/voice/gather?mode=answered&misses=0"
     deadline = time.monotonic() + 20
     while True:
@@ -407,4 +408,55 @@ def test_a_question_is_answered_with_its_keys_and_0_leaves_it(assistant):
     assert words(assistant, call.press("0")) == [
         "OK, I have stopped.", "I have not kept any of that.", *speech_segments(phrases.ASK),
     ]  # fmt: skip
+    assert call.gather_path() == "/webhooks/voice/gather?mode=ask&misses=0"
+
+
+def test_8_plays_the_whos_who_topic_by_topic(assistant, fake_google, monkeypatch):
+    """The audio guide that `make publish` makes is played from the same cache."""
+    from datetime import date
+
+    from bot.directory.store import load_directory
+    from bot.publish import phone
+    from bot.publish.audio import guide_parts, render_guide
+    from bot.publish.content import build_guide
+    from bot.speech.cache import SpeechCache
+    from bot.speech.engines import GttsEngine
+
+    engine = make_engine(f"sqlite:///{assistant.workdir / 'app.db'}")
+    parts = guide_parts(build_guide(load_directory(engine), made=date.today()))
+    cache = SpeechCache(engine, assistant.workdir / "audio", [GttsEngine()])
+    monkeypatch.setenv("HTTPS_PROXY", fake_google.proxy_url)
+    monkeypatch.setenv("SSL_CERT_FILE", str(fake_google.cert_file))
+    _made, failed = render_guide(cache, parts[:2], assistant.workdir / "publish", lame="")
+    engine.dispose()
+    assert failed == []
+    assert phrases.ASK.endswith("Press 8 to hear the whole Who's Who.")
+    status, headers, page = fetch(assistant, f"{assistant.base_url}/whos-who/")
+    assert (status, headers["Content-Type"]) == (200, "text/html; charset=utf-8")
+    assert b"<h1>Who&#x27;s Who: who can help</h1>" in page  # the Rasa server serves the page too
+    call = Call(assistant)
+    call.start()
+
+    def published(key: str, number: int) -> None:
+        """One file for the whole topic, then what the caller can press."""
+        gather = call.press(key).find("./Gather")
+        assert call.gather_path() == f"/webhooks/voice/gather?mode=guide-{number}&misses=0"
+        first, *rest = list(gather)
+        status, headers, _body = fetch(assistant, first.text)
+        assert (first.tag, status, headers["Content-Type"]) == ("Play", 200, "audio/mpeg")
+        key_hash = Path(urllib.parse.urlparse(first.text).path).stem
+        said = _count(assistant, "select text from speech_audio where key = ?", key_hash)
+        assert said == [(parts[number].spoken,)]
+        after = ET.Element("Response")
+        after.extend(rest)
+        assert words(assistant, after) == speech_segments(phone.keys_after(number, len(parts)))
+
+    published("8", 0)
+    published("1", 1)
+    # Not published yet: read by <Say>, made in the background for next time.
+    spoken = words(assistant, call.press("1"))
+    assert spoken[: len(speech_segments(parts[2].text))] == speech_segments(parts[2].text)
+    assert call.gather_path() == "/webhooks/voice/gather?mode=guide-2&misses=0"
+    published("2", 1)
+    assert words(assistant, call.press("0")) == speech_segments(phrases.ASK)
     assert call.gather_path() == "/webhooks/voice/gather?mode=ask&misses=0"

@@ -10,6 +10,7 @@ import csv
 import json
 import re
 from collections.abc import Iterable, Mapping
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +142,23 @@ def _as_int(value: Any, default: int, where: str, name: str, problems: list[str]
         return default
 
 
+def _as_date(value: Any, where: str, problems: list[str]) -> date | None:
+    """A YYYY-MM-DD date (YAML gives a date already); a later date than today is a problem."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        value = value.date()
+    if not isinstance(value, date):
+        try:
+            value = date.fromisoformat(str(value).strip()[:10])
+        except ValueError:
+            problems.append(f"{where}: last_checked '{value}' is not a date like 2026-03-31")
+            return None
+    if value > date.today():
+        problems.append(f"{where}: last_checked {value} is in the future")
+    return value
+
+
 def _as_list(value: Any) -> list[str]:
     if value is None:
         return []
@@ -203,6 +221,7 @@ def _entry_from(
     web = _text(raw.get("web"))
     if web and not web.startswith(("https://", "http://")):
         problems.append(f"{label}: web '{web}' must start with https://")
+    last_checked = _as_date(raw.get("last_checked"), label, problems)
     if len(problems) > before:
         return None
     return Entry(
@@ -221,6 +240,8 @@ def _entry_from(
         how_to_refer=_text(raw.get("how_to_refer")),
         keywords=tuple(k.lower() for k in _as_list(raw.get("keywords"))),
         sample_data=sample,
+        last_checked=last_checked,
+        checked_by=_text(raw.get("checked_by")),
     )
 
 
@@ -323,6 +344,7 @@ def from_open_referral(data: Any, needs: tuple[Need, ...], path: Path) -> Direct
                 "web": service.get("url"),
                 "hours": _oruk_schedule(service),
                 "how_to_refer": service.get("application_process"),
+                "last_checked": service.get("assured_date"),
             }
         )
     sample = bool(data.get("sample_data", False)) if isinstance(data, dict) else False

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, Column, Date, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import relationship
 
 from bot.db import Base, utcnow
@@ -46,6 +46,8 @@ class EntryRow(Base):
     keywords = Column(JSON, nullable=False, default=list)
     sample_data = Column(Boolean, nullable=False, default=False)
     source = Column(String(300), nullable=False, default="")
+    last_checked = Column(Date)
+    checked_by = Column(String(120))
     updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     need_links = relationship(
         EntryNeedRow,

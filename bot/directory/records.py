@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 KINDS = ("service", "role")
 
@@ -35,6 +36,8 @@ class Entry:
     how_to_refer: str | None = None
     keywords: tuple[str, ...] = ()
     sample_data: bool = False
+    last_checked: date | None = None  # when the service last confirmed these details
+    checked_by: str | None = None  # who checked, as a role ("service manager"), never a name
 
     def serves_age(self, age: int | None) -> bool:
         return age is None or self.age_min <= age <= self.age_max

@@ -47,6 +47,7 @@ def save_directory(engine: Engine, directory: Directory, replace: bool = False) 
             row.hours, row.how_to_refer = entry.hours, entry.how_to_refer
             row.keywords = list(entry.keywords)
             row.sample_data = entry.sample_data
+            row.last_checked, row.checked_by = entry.last_checked, entry.checked_by
             row.source = directory.source
             row.updated_at = utcnow()
             row.need_links = [
@@ -85,6 +86,8 @@ def load_directory(engine: Engine) -> Directory:
                 how_to_refer=row.how_to_refer,
                 keywords=tuple(row.keywords),
                 sample_data=row.sample_data,
+                last_checked=row.last_checked,
+                checked_by=row.checked_by,
             )
             for row in session.scalars(select(EntryRow).order_by(EntryRow.id))
         )

@@ -10,13 +10,17 @@ from collections.abc import Sequence
 from bot.directory.topics import MENU_TOPICS
 
 WELCOME = "Hello. This is the Local Offer helper, for families of children with special needs."
-ASK = "Tell me what your family needs, in your own words. Or press 0 to hear a list of topics."
+ASK = (
+    "Tell me what your family needs, in your own words. Or press 0 to hear a list of topics. "
+    "Press 8 to hear the whole Who's Who."
+)
 NOT_HEARD = "Sorry, I did not hear you. Please tell me what you need."
 NOT_UNDERSTOOD = "Sorry, I did not understand. Please tell me again, in other words."
 TRY_AGAIN = "Please tell me what your family needs, in other words."
 AFTER_ANSWER = (
     "Press 9 to hear that again. Press 5 to get it by text. "
     "Press 7 to leave a message about a service. "
+    "Press 8 to hear the whole Who's Who. "
     "Press 0 to talk about something else. Or ask me something else."
 )
 MENU_INTRO = "Here are the topics."
