@@ -20,6 +20,7 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.common.print_page_options import PrintOptions
+from selenium.webdriver.support.ui import WebDriverWait
 
 from bot.config import PROJECT_ROOT
 from bot.db import make_engine, upgrade
@@ -145,6 +146,10 @@ def test_search_works_with_javascript_turned_off(site, browser):
         box = browser.find_element(By.ID, "q")
         box.send_keys("my son is not talking yet")
         browser.find_element(By.CSS_SELECTOR, "form.search button").click()
+        WebDriverWait(browser, 60).until(lambda d: "/whos-who/search?" in d.current_url)
+        WebDriverWait(browser, 60).until(
+            lambda d: d.find_elements(By.CSS_SELECTOR, "article.entry h2")
+        )  # a loaded machine may still be answering the first search
         names = [h.text for h in browser.find_elements(By.CSS_SELECTOR, "article.entry h2")]
         assert names[0] == "Children's Speech and Language Therapy"
         browser.find_element(By.ID, "q").clear()

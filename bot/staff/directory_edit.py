@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,8 @@ def _snapshot(entry: Entry | None) -> dict[str, Any] | None:
     data = dataclasses.asdict(entry)
     for name in LIST_FIELDS:
         data[name] = list(data[name])
+    if data.get("last_checked") is not None:  # JSON has no dates
+        data["last_checked"] = data["last_checked"].isoformat()
     return data
 
 
@@ -128,12 +131,17 @@ def check_form(engine: Engine, form: Mapping[str, str], existing_key: str | None
     return Checked(entry, [], {})
 
 
+CHECKED_BY = "Local Offer team"  # the role that edits the directory in the console
+
+
 def save_entry(engine: Engine, entry: Entry, by: str, source: str = "staff console") -> str:
     """Add or change one entry and record the change; returns 'added', 'edited' or
-    'unchanged'."""
+    'unchanged'. Saving from the console counts as checking the entry: it is marked
+    checked today by the Local Offer team (a role, never a name)."""
     before = load_directory(engine).entry(entry.key)
     if before == entry:
         return "unchanged"
+    entry = dataclasses.replace(entry, last_checked=date.today(), checked_by=CHECKED_BY)
     save_directory(engine, Directory(needs=(), entries=(entry,), source=source))
     action = "edited" if before else "added"
     with session_scope(engine) as session:
