@@ -17,6 +17,7 @@ import logging
 from dataclasses import dataclass
 
 from bot.safety.categories import Catalogue, load_catalogue
+from bot.safety.learned import THRESHOLD
 from bot.safety.learned import detector as learned_detector
 from bot.text import normalise
 
@@ -52,10 +53,13 @@ def pattern_categories(text: str, catalogue: Catalogue | None = None) -> tuple[s
     )
 
 
-def check_message(text: str, *, learned: bool = True) -> SafetyCheck:
+def check_message(
+    text: str, *, learned: bool = True, threshold: float | None = None
+) -> SafetyCheck:
     """Whether ``text`` suggests someone is at risk, which kind of harm, and why.
 
-    ``learned=False`` runs the patterns alone (for measuring each part)."""
+    ``learned=False`` runs the patterns alone and ``threshold`` overrides the learned
+    part's (both for measuring)."""
     catalogue = load_catalogue()
     matched = pattern_categories(text, catalogue)
     if not normalise(text or ""):
@@ -64,7 +68,7 @@ def check_message(text: str, *, learned: bool = True) -> SafetyCheck:
     categories = list(matched)
     if learned:
         try:
-            score, category = learned_detector().predict(text)
+            score, category = learned_detector().predict(text, threshold or THRESHOLD)
         except Exception:  # the patterns still stand if the model cannot be loaded
             log.exception("safety: the learned part is unavailable; patterns only")
             score, category = 0.0, None

@@ -88,9 +88,7 @@ def fingerprint(samples: Iterable[Sample]) -> str:
     """A hash of the training text, the model settings and the scikit-learn version."""
     import sklearn
 
-    digest = hashlib.sha256(
-        f"{MODEL_VERSION}|{REGULARISATION_C}|{sklearn.__version__}".encode()
-    )
+    digest = hashlib.sha256(f"{MODEL_VERSION}|{REGULARISATION_C}|{sklearn.__version__}".encode())
     for sample in samples:
         digest.update(f"{sample.label}\t{sample.text}\n".encode())
     return digest.hexdigest()[:16]
@@ -159,6 +157,30 @@ class LearnedDetector:
         """The crisis probability and the most likely category (None below ``threshold``)."""
         score = self.crisis_score(text)
         return score, (self.category(text) if score >= threshold else None)
+
+
+def cross_validate(folds: int = 5, thresholds: Sequence[float] = (0.5, 0.7, 0.8, 0.9)) -> str:
+    """Recall on crisis examples and false alarms on the rest, each fold scored by a model
+    trained on the other folds of the training text (the learned part alone)."""
+    import numpy as np
+    from sklearn.model_selection import StratifiedKFold
+
+    samples = training_samples(load_catalogue(), ordinary_messages())
+    texts = np.array([normalise(s.text) for s in samples], dtype=object)
+    labels = np.array([s.label != NONE for s in samples])
+    scores = np.zeros(len(samples))
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=RANDOM_STATE)
+    for train_index, test_index in splitter.split(texts, labels):
+        model = build_model().fit(list(texts[train_index]), labels[train_index])
+        true = list(model.classes_).index(True)
+        scores[test_index] = model.predict_proba(list(texts[test_index]))[:, true]
+    lines = [f"{folds}-fold cross-validation of the learned part ({len(samples)} messages)"]
+    for threshold in thresholds:
+        fired = scores >= threshold
+        recall = fired[labels].mean()
+        alarms = fired[~labels].mean()
+        lines.append(f"  threshold {threshold:.2f}: recall {recall:.1%}, false alarms {alarms:.1%}")
+    return "\n".join(lines)
 
 
 def _cache_path(key: str, cache_dir: Path) -> Path:
