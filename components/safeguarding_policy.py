@@ -51,12 +51,10 @@ class SafeguardingPolicy(Policy):
         **kwargs: Any,
     ) -> PolicyPrediction:
         probabilities = self._default_predictions(domain)
-        if not tracker.get_slot(SLOT):
-            return self._prediction(probabilities)
-        if tracker.latest_action_name == FOLLOWUP_ACTION:
+        if tracker.latest_action_name == FOLLOWUP_ACTION:  # its reply is the whole turn
             probabilities[domain.index_for_action(ACTION_LISTEN_NAME)] = 1.0
             return self._prediction(probabilities)
-        if tracker.latest_action_name != ACTION_LISTEN_NAME:
+        if not tracker.get_slot(SLOT) or tracker.latest_action_name != ACTION_LISTEN_NAME:
             return self._prediction(probabilities)
         message = tracker.latest_message
         intent = (message.intent or {}) if message else {}

@@ -12,6 +12,7 @@ Usage: python scripts/evaluate.py [--model models/send-assistant.tar.gz] [--safe
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
 import tempfile
 import time
@@ -32,6 +33,13 @@ DEV_SAFETY = (
     ROOT / "tests" / "data" / "safety_dev.yml",
     ROOT / "tests" / "data" / "safety_dev_blind.yml",
 )
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (other evaluations may run on this machine)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def emergency_first(messages: list[dict]) -> bool:
@@ -168,7 +176,11 @@ def main() -> int:
     with (
         tempfile.TemporaryDirectory() as workdir,
         servers.running(
-            model=args.model, rasa_port=5305, actions_port=5355, workdir=Path(workdir), quiet=True
+            model=args.model,
+            rasa_port=free_port(),
+            actions_port=free_port(),
+            workdir=Path(workdir),
+            quiet=True,
         ) as assistant,
     ):
         if not args.safety_only:

@@ -225,3 +225,15 @@ def test_flags_keep_their_category_and_time(loaded_engine):
         flag = session.scalars(select(SafetyFlagRow)).one()
         assert flag.category == "missing_child"
         assert flag.created_at.replace(tzinfo=timezone.utc) <= datetime.now(timezone.utc)
+
+
+def test_after_the_follow_up_the_turn_ends_even_when_the_conversation_closed(policy, domain):
+    events = [
+        ActionExecuted(ACTION_LISTEN_NAME),
+        UserUttered("we are safe now", {"name": "goodbye", "confidence": 0.9}),
+        ActionExecuted(FOLLOWUP_ACTION),
+        SlotSet("safeguarding", None),
+    ]
+    tracker = DialogueStateTracker.from_events("someone", events, domain.slots)
+    prediction = policy.predict_action_probabilities(tracker, domain)
+    assert domain.action_names_or_texts[prediction.max_confidence_index] == ACTION_LISTEN_NAME
