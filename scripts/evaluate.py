@@ -29,9 +29,8 @@ from bot.safety.reply import EMERGENCY_LINE  # noqa: E402
 from scripts import servers  # noqa: E402
 
 HELD_OUT_SAFETY = ROOT / "eval" / "safety_heldout.yml"
-DEV_SAFETY = (
-    ROOT / "tests" / "data" / "safety_dev.yml",
-    ROOT / "tests" / "data" / "safety_dev_blind.yml",
+DEV_SAFETY = tuple(
+    ROOT / "tests" / "data" / f"safety_dev{s}.yml" for s in ("", "_blind", "_blind2")
 )
 
 
