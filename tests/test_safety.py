@@ -227,3 +227,16 @@ def test_ordinary_signposting_questions_rarely_fire():
 
 def test_the_old_held_out_set_was_moved_to_the_development_side():
     assert not (PROJECT_ROOT / "eval" / "safety.yml").exists()
+
+
+def test_a_crisis_only_the_language_model_saw_is_dropped_unless_the_detector_leans_that_way():
+    message = Message(data={TEXT: "my son hurt his wrist at trampolining"})
+    message.set(INTENT, {"name": "crisis", "confidence": 0.7}, add_to_output=True)
+    message.set(
+        INTENT_RANKING_KEY,
+        [{"name": "crisis", "confidence": 0.7}, {"name": "ask_signpost", "confidence": 0.2}],
+        add_to_output=True,
+    )
+    SafetyOverride().process([message])
+    assert message.get(INTENT) == {"name": "ask_signpost", "confidence": 0.2}
+    assert [r["name"] for r in message.get(INTENT_RANKING_KEY)] == ["ask_signpost"]

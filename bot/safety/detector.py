@@ -37,6 +37,7 @@ class SafetyCheck:
     reasons: tuple[str, ...] = ()
     category: str | None = None
     categories: tuple[str, ...] = ()
+    score: float = 0.0  # the learned part's crisis probability (0 when it did not run)
 
 
 def pattern_categories(text: str, catalogue: Catalogue | None = None) -> tuple[str, ...]:
@@ -66,6 +67,7 @@ def check_message(
         return SafetyCheck(False)
     reasons = [f"{key}: pattern" for key in matched]
     categories = list(matched)
+    score = 0.0
     if learned:
         try:
             score, category = learned_detector().predict(text, threshold or THRESHOLD)
@@ -80,7 +82,8 @@ def check_message(
     # Categories the patterns saw come first (they are precise), then the model's.
     primary = categories[0] if categories else None
     ranked = tuple(sorted(categories, key=lambda k: (k not in matched, order[k])))
-    return SafetyCheck(bool(ranked), tuple(reasons), ranked[0] if ranked else primary, ranked)
+    category = ranked[0] if ranked else primary
+    return SafetyCheck(bool(ranked), tuple(reasons), category, ranked, score if learned else 0.0)
 
 
 def is_crisis(text: str) -> bool:

@@ -161,7 +161,9 @@ class LearnedDetector:
         return score, (self.category(text) if score >= threshold else None)
 
 
-def cross_validate(folds: int = 5, thresholds: Sequence[float] = (0.5, 0.7, 0.8, 0.9, THRESHOLD)) -> str:
+def cross_validate(
+    folds: int = 5, thresholds: Sequence[float] = (0.5, 0.7, 0.8, 0.9, THRESHOLD)
+) -> str:
     """Recall on crisis examples and false alarms on the rest, each fold scored by a model
     trained on the other folds of the training text (the learned part alone)."""
     import numpy as np
