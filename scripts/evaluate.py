@@ -30,7 +30,8 @@ from scripts import servers  # noqa: E402
 
 HELD_OUT_SAFETY = ROOT / "eval" / "safety_heldout.yml"
 DEV_SAFETY = tuple(
-    ROOT / "tests" / "data" / f"safety_dev{s}.yml" for s in ("", "_blind", "_blind2", "_blind3")
+    ROOT / "tests" / "data" / f"safety_dev{s}.yml"
+    for s in ("", "_blind", "_blind2", "_blind3", "_blind4")
 )
 
 

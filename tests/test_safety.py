@@ -18,7 +18,9 @@ from bot.sms import is_gsm7, to_gsm7
 from components.safety_override import SafetyOverride
 from tests.conftest import DATA
 
-CATEGORY_SETS = [DATA / f"safety_dev{s}.yml" for s in ("", "_blind", "_blind2", "_blind3")]
+CATEGORY_SETS = [
+    DATA / f"safety_dev{s}.yml" for s in ("", "_blind", "_blind2", "_blind3", "_blind4")
+]
 FLAT_SETS = [DATA / "safety_dev_flat.yml", DATA / "safety_tuned_flat.yml"]
 
 
