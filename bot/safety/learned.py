@@ -49,6 +49,9 @@ MODEL_VERSION = "1"  # bump when the features or the model change
 CACHE_DIR = PROJECT_ROOT / "var" / "cache"
 DIRECTORY_EXAMPLES = PROJECT_ROOT / "data" / "directory" / "examples.yml"
 NLU_DIR = PROJECT_ROOT / "data" / "nlu"
+# Directory questions answered by the safeguarding front door or the LADO are worries, not
+# ordinary questions: they are never taught to the model as "not a crisis".
+SAFEGUARDING_KEYS = frozenset({"family_connect", "lado"})
 _ENTITY = re.compile(r"\[([^\]]*)\]\([^)]*\)|\[([^\]]*)\]\{[^}]*\}")
 
 
@@ -61,11 +64,16 @@ class Sample:
 def ordinary_messages(
     directory_examples: Path = DIRECTORY_EXAMPLES, nlu_dir: Path = NLU_DIR
 ) -> list[str]:
-    """Messages that must never alarm: directory questions and non-crisis NLU examples."""
+    """Messages that must never alarm: directory questions (except those for the safeguarding
+    front door or the LADO) and non-crisis NLU examples."""
     texts: list[str] = []
     if directory_examples.is_file():
         data = yaml.safe_load(directory_examples.read_text(encoding="utf-8")) or {}
-        texts += [str(e["text"]) for e in data.get("examples") or () if e.get("text")]
+        texts += [
+            str(e["text"])
+            for e in data.get("examples") or ()
+            if e.get("text") and not SAFEGUARDING_KEYS & set(e.get("keys") or ())
+        ]
     for path in sorted(nlu_dir.glob("*.yml")) if nlu_dir.is_dir() else ():
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         for block in data.get("nlu") or ():
