@@ -122,6 +122,10 @@ def read_followup(
     return FollowUp((CHECK,))
 
 
+# Numbers and routes as in data/safety/categories.yml (each with its source there). "Press 55"
+# is the police's Silent Solution for 999 calls from a mobile when the caller cannot speak
+# (https://www.centre56.org.uk/domestic-abuse). Childline's confidentiality as it publishes
+# it: https://www.childline.org.uk/about/confidentiality-promise/
 CHILDLINE = "Childline is free on 0800 1111, or chat at childline.org.uk."
 SAFE_BUTTONS = (
     ("Yes, safe now", "We are safe now"),
