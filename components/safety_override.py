@@ -23,7 +23,7 @@ from components.intent_override import IntentOverride
 log = logging.getLogger(__name__)
 CRISIS_INTENT = "crisis"
 # The learned crisis probability below which the language model alone cannot call a crisis.
-MODEL_CRISIS_FLOOR = 0.5
+MODEL_CRISIS_FLOOR = 0.7
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
