@@ -12,7 +12,7 @@ from actions.feedback import (
 )
 from actions.listen import ActionReadAloud, ActionTextOnly
 from actions.privacy import ActionConfirmDelete, ActionDeleteMyData
-from actions.safety import ActionCrisis
+from actions.safety import ActionCrisis, ActionSafeguardingFollowup
 from actions.signpost import ActionMoreOptions, ActionSignpost, ActionTalkToSomeone
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "ActionCancelFeedback",
     "ActionConfirmDelete",
     "ActionCrisis",
+    "ActionSafeguardingFollowup",
     "ActionDeleteMyData",
     "ActionGreet",
     "ActionMoreOptions",

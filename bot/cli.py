@@ -336,6 +336,44 @@ def cmd_staff_list(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_safety_eval(args: argparse.Namespace) -> int:
+    from bot.safety import check_message
+    from bot.safety.evaluate import evaluate, load_set, table
+
+    def detect(text: str) -> bool:
+        return check_message(text, learned=not args.patterns_only, threshold=args.threshold).crisis
+
+    for path in args.files:
+        print(f"{path} (detector only{', patterns alone' if args.patterns_only else ''})")
+        print(table(evaluate(load_set(Path(path)), detect), show_texts=not args.quiet))
+    return 0
+
+
+def cmd_safety_check(args: argparse.Namespace) -> int:
+    from bot.safety import check_message, emergency_text
+
+    check = check_message(" ".join(args.text))
+    print(check)
+    if check.crisis:
+        print(emergency_text(None, check.category, also=check.categories[1:]))
+    return 0
+
+
+def cmd_safety_train(args: argparse.Namespace) -> int:
+    from bot.safety.learned import load_or_train
+
+    load_or_train()
+    print("The learned part of the crisis detector is trained and cached in var/cache/.")
+    return 0
+
+
+def cmd_safety_cv(args: argparse.Namespace) -> int:
+    from bot.safety.learned import cross_validate
+
+    print(cross_validate(folds=args.folds))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     groups = parser.add_subparsers(dest="group", required=True)
@@ -445,6 +483,25 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     add.set_defaults(func=cmd_staff_add)
     staff.add_parser("list", help="list accounts").set_defaults(func=cmd_staff_list)
+
+    safety = groups.add_parser("safety", help="the crisis detector").add_subparsers(
+        dest="cmd", required=True
+    )
+    evaluation = safety.add_parser("eval", help="recall per category and false alarms of a set")
+    evaluation.add_argument("files", nargs="+")
+    evaluation.add_argument("--patterns-only", action="store_true")
+    evaluation.add_argument("--threshold", type=float, default=None)
+    evaluation.add_argument("--quiet", action="store_true", help="figures only")
+    evaluation.set_defaults(func=cmd_safety_eval)
+    check = safety.add_parser("check", help="what the detector says about a message")
+    check.add_argument("text", nargs="+")
+    check.set_defaults(func=cmd_safety_check)
+    safety.add_parser("train", help="train and cache the learned part").set_defaults(
+        func=cmd_safety_train
+    )
+    cv = safety.add_parser("cv", help="cross-validation of the learned part")
+    cv.add_argument("--folds", type=int, default=5)
+    cv.set_defaults(func=cmd_safety_cv)
     return parser
 
 

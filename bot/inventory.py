@@ -275,7 +275,7 @@ INVENTORY: tuple[Table, ...] = (
                 "kept with the flag, no longer linked to you",
             ),
         },
-        _others("id", "channel", "reasons", "created_at", "reviewed_at", "reviewed_by"),
+        _others("id", "channel", "reasons", "category", "created_at", "reviewed_at", "reviewed_by"),
         told="safety reviews (kept without your identity)",
         erase=erase_flags,
         expire=expire_flags,

@@ -25,6 +25,7 @@ class SafetyFlagRow(Base):
     conversation_id = Column(String(128), nullable=False, index=True)
     channel = Column(String(32), nullable=False)
     reasons = Column(JSON, nullable=False)
+    category = Column(String(48))  # the safeguarding category whose help was given first
     created_at = Column(DateTime(timezone=True), nullable=False)
     reviewed_at = Column(DateTime(timezone=True))
     reviewed_by = Column(String(200))
@@ -32,7 +33,11 @@ class SafetyFlagRow(Base):
 
 
 def flag_conversation(
-    engine: Engine, conversation_id: str, channel: str, reasons: tuple[str, ...]
+    engine: Engine,
+    conversation_id: str,
+    channel: str,
+    reasons: tuple[str, ...],
+    category: str | None = None,
 ) -> int:
     """Store a flag for staff review and return its id."""
     with session_scope(engine) as session:
@@ -40,6 +45,7 @@ def flag_conversation(
             conversation_id=conversation_id,
             channel=channel,
             reasons=list(reasons),
+            category=category,
             created_at=datetime.now(timezone.utc),
         )
         session.add(row)

@@ -26,7 +26,8 @@ from bot.db import shared_engine
 from bot.notify.outbox import Sender, deliver_due, enqueue, record_delivery_status
 from bot.notify.registry import build_senders
 from bot.privacy import pseudonymise
-from bot.safety import check_message, emergency_text
+from bot.safeguard import crisis_fallback
+from bot.safety import check_message, is_emergency_reply
 from bot.text import clean_input
 from channels.twilio_auth import TwilioSignature
 
@@ -148,7 +149,8 @@ class SmsInput(InputChannel):
                 contacts.opt_in(self.engine, sender)
                 return twiml(RESUMED_TEXT)
             # Safety first: someone at risk gets the emergency numbers even after STOP.
-            return twiml(sms.to_gsm7(emergency_text(None)) if crisis else None)
+            help_text = self.fallback(sender, text) if crisis else None
+            return twiml(sms.to_gsm7(help_text) if help_text else None)
         if keyword == "HELP":
             return twiml(HELP_TEXT)
         recent = contacts.recent_count(self.engine, sender)
@@ -159,6 +161,11 @@ class SmsInput(InputChannel):
             return twiml("Please text your question in a few words.")
         choice = sms.pick_option(text, contacts.last_menu(self.engine, sender))
         return await self.converse(choice or text, sid, sender, truncated, on_new_message)
+
+    def fallback(self, sender: str, text: str) -> str | None:
+        """The emergency reply from the channel itself (and a flag), if ``text`` is a crisis."""
+        contact = self.settings.safeguarding_contact
+        return crisis_fallback(self.engine, sender, CHANNEL, text, safeguarding_contact=contact)
 
     async def converse(
         self,
@@ -173,15 +180,27 @@ class SmsInput(InputChannel):
         message = UserMessage(text, collector, sender, input_channel=CHANNEL, message_id=sid)
         turn = asyncio.create_task(on_new_message(message))
         done, _ = await asyncio.wait({turn}, timeout=self.settings.sms_reply_within)
-        if turn in done and turn.exception() is None:
-            return twiml(self.finish(sid, sender, collector.messages, truncated))
-        if turn in done:
+        failed = turn in done and turn.exception() is not None
+        if failed:
             log.error("sms: the turn for %s failed: %r", sid, turn.exception())
+        texts = [str(m.get("text") or "") for m in collector.messages] if turn in done else []
+        # A crisis always gets the emergency reply, even if Rasa or the action server failed.
+        help_text = None if is_emergency_reply(texts) else self.fallback(sender, text)
+        if turn in done and not failed:
+            messages = [*([{"text": help_text}] if help_text else []), *collector.messages]
+            return twiml(self.finish(sid, sender, messages, truncated))
+        if failed:
+            if help_text:
+                return twiml(self.finish(sid, sender, [{"text": help_text}], truncated))
             return twiml("Sorry, something went wrong. Please text again in a few minutes.")
         self.tasks.add(turn)
-        turn.add_done_callback(lambda t: self.finish_later(t, sid, sender, collector, truncated))
+        turn.add_done_callback(
+            lambda t: self.finish_later(t, sid, sender, collector, truncated, bool(help_text))
+        )
         log.info("sms: %s is slow; the reply will follow through the outbox", sid)
-        return twiml()
+        if help_text:
+            contacts.set_inbound_status(self.engine, CHANNEL, sid, "replied")
+        return twiml(sms.to_gsm7(help_text) if help_text else None)
 
     def finish(self, sid: str, sender: str, messages: list[dict[str, Any]], truncated: bool) -> str:
         """Render the reply, remember its menu and mark the message answered."""
@@ -199,11 +218,15 @@ class SmsInput(InputChannel):
         sender: str,
         collector: CollectingOutputChannel,
         truncated: bool,
+        answered: bool = False,
     ) -> None:
         self.tasks.discard(turn)
         if turn.cancelled() or turn.exception() is not None:
             log.error("sms: the slow turn for %s failed", sid)
             return
-        text = self.finish(sid, sender, collector.messages, truncated)
+        messages = collector.messages
+        if answered:  # the emergency reply already went out with the TwiML answer
+            messages = [m for m in messages if not is_emergency_reply([str(m.get("text") or "")])]
+        text = self.finish(sid, sender, messages, truncated)
         if text:
             enqueue(self.engine, CHANNEL, sender, text, dedupe_key=f"sms-reply:{sid}")

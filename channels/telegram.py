@@ -40,7 +40,8 @@ from bot.config import Settings, load_settings
 from bot.db import session_scope, shared_engine
 from bot.notify.outbox import PermanentFailure, TemporaryFailure, deliver_due, enqueue
 from bot.privacy import pseudonymise
-from bot.safety import check_message, emergency_text
+from bot.safeguard import crisis_fallback
+from bot.safety import check_message, is_emergency_reply
 from bot.speech.config import SpeechSettings
 from bot.text import clean_input
 from channels.audio import ReplyAudio
@@ -78,6 +79,7 @@ TRUNCATED_NOTE = (
     "You can send the rest in another message."
 )
 NO_AUDIO_TEXT = "Sorry, I cannot make the sound right now. The answer is in the message above."
+CRISIS_TURN_WITHIN = 8.0  # seconds a crisis message waits for Rasa before the channel answers
 STALE_BUTTON_TEXT = (
     "Sorry, that button is from an older message. Type what you need, or send /help for topics."
 )
@@ -359,8 +361,9 @@ class TelegramInput(InputChannel):
             log.info("telegram: %s opted back in", sender)
         elif reason is not None:
             # Safety first: someone at risk gets the emergency numbers even after /stop.
-            if crisis:
-                return await self.send_texts(turn, [emergency_text(None)], "crisis")
+            help_text = self.fallback(sender, inbound.text) if crisis else None
+            if help_text:
+                return await self.send_texts(turn, [help_text], "crisis")
             return "opted_out"
         if flooding and not crisis:
             if self.warn_once_a_minute(sender):
@@ -375,16 +378,28 @@ class TelegramInput(InputChannel):
         elif not inbound.readable:
             return await self.send_texts(turn, [UNREADABLE_TEXT], "unreadable")
         collector = TurnCollector()
-        await on_new_message(
-            UserMessage(text, collector, sender, input_channel=CHANNEL, message_id=update_id)
-        )
+        message = UserMessage(text, collector, sender, input_channel=CHANNEL, message_id=update_id)
+        try:
+            await asyncio.wait_for(on_new_message(message), CRISIS_TURN_WITHIN if crisis else None)
+        except Exception as error:  # Rasa failed or is slow: a crisis still gets its help
+            if not crisis:
+                raise
+            log.error("telegram: the turn for update %s failed: %r", update_id, error)
         messages = collector.messages
+        if crisis and not is_emergency_reply([str(m.get("text") or "") for m in messages]):
+            help_text = self.fallback(sender, inbound.text)
+            messages = [*([{"text": help_text}] if help_text else []), *messages]
         if inbound.truncated:
             messages.append({"text": TRUNCATED_NOTE})
         status = await self.send_reply(turn, messages)
         if status == "replied" and await self.reads_aloud(sender):
             await self.send_audio(turn, messages, private=inbound.text)
         return status
+
+    def fallback(self, sender: str, text: str) -> str | None:
+        """The emergency reply from the channel itself (and a flag), if ``text`` is a crisis."""
+        contact = self.settings.safeguarding_contact
+        return crisis_fallback(self.engine, sender, CHANNEL, text, safeguarding_contact=contact)
 
     async def reads_aloud(self, sender: str) -> bool:
         """True when this person asked for answers read aloud (the ``read_aloud`` slot)."""

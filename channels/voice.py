@@ -44,6 +44,7 @@ from bot.feedback.store import NewFeedback, record_feedback
 from bot.notify.outbox import enqueue
 from bot.privacy import pseudonymise
 from bot.publish import phone as whos_who
+from bot.safeguard import crisis_fallback
 from bot.safety import check_message, emergency_text
 from bot.speech import phrases
 from bot.speech.cache import SpeechCache
@@ -280,14 +281,22 @@ class VoiceInput(InputChannel):
     ) -> HTTPResponse:
         """Send ``text`` to Rasa and answer with what it says; emergency numbers first."""
         crisis = check_message(text).crisis
+
+        def fallback() -> str:  # the channel's own emergency reply, with a flag for review
+            found = crisis_fallback(
+                self.engine, self.sender(request), CHANNEL, text, front_door=self.front_door(),
+                safeguarding_contact=self.settings.safeguarding_contact,
+            )  # fmt: skip
+            return found or self.emergency()
+
         messages = await self.turn(request, text, on_new_message)
         reply = VoiceResponse()
         if messages is None:
             if crisis:
-                self.say(reply, self.emergency())
+                self.say(reply, fallback())
             self.say(self.gather(reply, ANSWERED), phrases.SLOW)
             return xml(reply)
-        messages = twiml.emergency_first(messages, crisis, self.emergency)
+        messages = twiml.emergency_first(messages, crisis, fallback)
         topics = twiml.offers_topics(messages)
         intent = await self.latest_intent(request) if topics or not crisis else None
         if topics and intent == "help_menu":

@@ -1,14 +1,18 @@
 """Evaluate signposting and safeguarding through the real REST channel.
 
-Starts both servers on spare ports with a fresh database, sends every held-out message
-as a new conversation, and prints top-1/top-3 routing accuracy (with the misses) and the
-crisis detector's recall and false alarm rate as the family would meet them.
-Usage: python scripts/evaluate.py [--model models/send-assistant.tar.gz]
+Starts both servers on spare ports with a fresh database, sends every message as a new
+conversation, and prints top-1/top-3 routing accuracy (with the misses) and, per
+safeguarding category, how many crisis messages got the emergency reply first (recall)
+and how many look-alikes did (false alarms), as a family would meet them. The held-out
+safeguarding set (eval/safety_heldout.yml, written by someone who never saw the patterns)
+is used when it exists; the development sets are shown beside it, marked as such.
+Usage: python scripts/evaluate.py [--model models/send-assistant.tar.gz] [--safety-only]
 """
 
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
 import tempfile
 import time
@@ -20,9 +24,27 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.directory.age_question import AGE_QUESTION, NOT_SURE  # noqa: E402
+from bot.safety.evaluate import evaluate, load_set, table  # noqa: E402
+from bot.safety.reply import EMERGENCY_LINE  # noqa: E402
 from scripts import servers  # noqa: E402
 
-EMERGENCY_LINE = "If someone is in danger right now, call 999."
+HELD_OUT_SAFETY = ROOT / "eval" / "safety_heldout.yml"
+DEV_SAFETY = tuple(
+    ROOT / "tests" / "data" / f"safety_dev{s}.yml"
+    for s in ("", "_blind", "_blind2", "_blind3", "_blind4")
+)
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (other evaluations may run on this machine)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def emergency_first(messages: list[dict]) -> bool:
+    """True when the first message of a reply is the emergency reply."""
+    return bool(messages) and EMERGENCY_LINE in (messages[0].get("text") or "")
 
 
 def signposted(messages: list[dict]) -> list[str]:
@@ -47,11 +69,12 @@ def evaluate_signposting(assistant: servers.Assistant, path: Path) -> tuple[floa
     ask first (the age), the evaluator presses "Not sure", as a family without an age to
     give would, so the age is never taken from the labels."""
     examples = yaml.safe_load(path.read_text(encoding="utf-8"))["examples"]
-    top1 = top3 = questions = 0
+    top1 = top3 = questions = alarms = 0
     misses = []
     for number, example in enumerate(examples):
         sender = f"eval-signpost-{number}"
         reply = assistant.say(sender, example["text"])
+        alarms += emergency_first(reply)
         if asked_age(reply):
             questions += 1
             reply = assistant.say(sender, not_sure_payload(reply))
@@ -68,6 +91,7 @@ def evaluate_signposting(assistant: servers.Assistant, path: Path) -> tuple[floa
     print(f"  top-1 accuracy: {top1 / n:.1%}  ({top1}/{n})")
     print(f"  top-3 accuracy: {top3 / n:.1%}  ({top3}/{n})")
     print(f'  asked the age first: {questions} times ("{NOT_SURE}" pressed)')
+    print(f"  emergency reply given (false alarms): {alarms / n:.1%}  ({alarms}/{n})")
     if misses:
         print("  Misses at top-1 ('in top 3' or 'MISSED'; expected -> got):")
         for hit3, right, got, text in misses:
@@ -76,29 +100,18 @@ def evaluate_signposting(assistant: servers.Assistant, path: Path) -> tuple[floa
     return top1 / n, top3 / n
 
 
-def evaluate_safety(assistant: servers.Assistant, path: Path) -> tuple[float, float]:
-    examples = yaml.safe_load(path.read_text(encoding="utf-8"))["examples"]
-    caught = missed = alarms = quiet = 0
-    problems = []
-    for number, example in enumerate(examples):
-        reply = assistant.say(f"eval-safety-{number}", example["text"])
-        emergency = bool(reply) and EMERGENCY_LINE in (reply[0].get("text") or "")
-        if example["crisis"]:
-            caught += emergency
-            missed += not emergency
-        else:
-            alarms += emergency
-            quiet += not emergency
-        if emergency != example["crisis"]:
-            problems.append(("MISSED CRISIS" if example["crisis"] else "false alarm", example))
-    recall = caught / max(1, caught + missed)
-    false_alarm = alarms / max(1, alarms + quiet)
-    print(f"\nSafeguarding ({path.relative_to(ROOT)}, {len(examples)} messages, REST channel)")
-    print(f"  recall:           {recall:.1%}  ({caught}/{caught + missed})")
-    print(f"  false alarm rate: {false_alarm:.1%}  ({alarms}/{alarms + quiet})")
-    for kind, example in problems:
-        print(f"    {kind}: {example['text']}")
-    return recall, false_alarm
+def evaluate_safety(assistant: servers.Assistant, path: Path, label: str) -> None:
+    """Recall per category and false alarms, each message a new conversation."""
+    counter = iter(range(10**9))
+
+    def detect(text: str) -> bool:
+        return emergency_first(assistant.say(f"eval-safety-{next(counter)}", text))
+
+    tallies = evaluate(load_set(path), detect)
+    print(
+        f"\nSafeguarding: {path.relative_to(ROOT)} ({label}, REST channel, emergency reply first)"
+    )
+    print(table(tallies))
 
 
 def evaluate_routing(path: Path) -> float:
@@ -157,19 +170,34 @@ def evaluate_themes(path: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", type=Path, default=servers.DEFAULT_MODEL)
+    parser.add_argument("--safety-only", action="store_true", help="only the safeguarding sets")
     args = parser.parse_args()
     started = time.monotonic()
     with (
         tempfile.TemporaryDirectory() as workdir,
         servers.running(
-            model=args.model, rasa_port=5305, actions_port=5355, workdir=Path(workdir), quiet=True
+            model=args.model,
+            rasa_port=free_port(),
+            actions_port=free_port(),
+            workdir=Path(workdir),
+            quiet=True,
         ) as assistant,
     ):
-        top1, top3 = evaluate_signposting(assistant, ROOT / "eval" / "signpost.yml")
-        recall, false_alarm = evaluate_safety(assistant, ROOT / "eval" / "safety.yml")
-    evaluate_routing(ROOT / "eval" / "routing.yml")
-    evaluate_themes(ROOT / "eval" / "themes.yml")
-    print("\nTargets: top-1 >= 90%, top-3 >= 97%, crisis recall 100%, false alarms < 5%.")
+        if not args.safety_only:
+            evaluate_signposting(assistant, ROOT / "eval" / "signpost.yml")
+        if HELD_OUT_SAFETY.is_file():
+            evaluate_safety(assistant, HELD_OUT_SAFETY, "HELD OUT: never used to tune anything")
+        else:
+            print(f"\nNo held-out safeguarding set at {HELD_OUT_SAFETY.relative_to(ROOT)} yet.")
+        for path in DEV_SAFETY:
+            evaluate_safety(assistant, path, "development set: tuned on")
+    if not args.safety_only:
+        evaluate_routing(ROOT / "eval" / "routing.yml")
+        evaluate_themes(ROOT / "eval" / "themes.yml")
+    print(
+        "\nTargets: top-1 >= 90%, top-3 >= 97%; safeguarding recall 100% (development) and"
+        " >= 98% (held out) in every category, false alarms <= 3%."
+    )
     print(f"Finished in {time.monotonic() - started:.0f} s on {time.strftime('%Y-%m-%d')}.")
     return 0
 

@@ -17,7 +17,7 @@ from actions.conversation import ActionTopicMenu
 from actions.feedback import ActionCancelFeedback, ActionSubmitFeedback, ValidateFeedbackForm
 from actions.listen import ActionReadAloud, ActionTextOnly
 from actions.privacy import ActionDeleteMyData
-from actions.safety import ActionCrisis
+from actions.safety import ActionCrisis, ActionSafeguardingFollowup
 from actions.signpost import ActionMoreOptions, ActionSignpost, ActionTalkToSomeone
 from bot.db import session_scope
 from bot.feedback.store import FeedbackRow
@@ -138,12 +138,19 @@ def test_talk_to_someone_gives_people_to_call():
 def test_crisis_sends_emergency_contacts_and_flags_for_review(app_database):
     messages, events = run(ActionCrisis(), tracker("my dad hits me", "crisis", sender="tg-123"))
     assert messages[0]["text"].splitlines()[1] == "If someone is in danger right now, call 999."
-    assert events == [ActiveLoop(None)]
+    assert "NSPCC on 0808 800 5000" in messages[0]["text"]
+    assert events == [
+        ActiveLoop(None), SlotSet("safeguarding", ["physical_abuse"]),
+        SlotSet("safeguarding_asked", False),
+    ]  # fmt: skip
     with session_scope(app_database) as session:
         flag = session.scalars(select(SafetyFlagRow)).one()
-    assert (flag.conversation_id, flag.channel, flag.reasons) == (
-        "tg-123", "rest", ["abuse or violence"],
-    )  # fmt: skip
+    assert (flag.conversation_id, flag.channel, flag.category) == (
+        "tg-123",
+        "rest",
+        "physical_abuse",
+    )
+    assert "physical_abuse: pattern" in flag.reasons
 
 
 def test_crisis_reply_survives_a_broken_database(monkeypatch):
@@ -287,9 +294,10 @@ def test_a_configured_safeguarding_contact_is_emailed_without_message_text(
     (flag,) = open_flags(app_database)
     assert email.body == (
         "A conversation needs a safeguarding review now.\n"
+        "Category: physical_abuse.\n"
         f"Log in to the staff console to read it: http://localhost:5080/flags/{flag.id}"
-    )  # only a link: no words, no conversation id, no reasons
-    assert flag.conversation_id == "tg-456" and "tg-456" not in email.body
+    )  # the category and a link: no words, no conversation id, no reasons
+    assert flag.conversation_id == "tg-456" and flag.category == "physical_abuse"
 
 
 def test_a_very_long_message_is_read_in_part_with_a_polite_note():
@@ -469,7 +477,11 @@ def test_a_crisis_read_only_by_the_model_gets_emergency_contacts_then_who_can_he
     messages, events = run(ActionCrisis(), tracker(text, intent="crisis"))
     assert messages[0]["text"].splitlines()[1] == "If someone is in danger right now, call 999."
     assert messages[1]["custom"]["signpost"] == SIGNPOSTED_BED
-    assert events == [ActiveLoop(None)]
+    assert events == [
+        ActiveLoop(None),
+        SlotSet("safeguarding", ["general"]),
+        SlotSet("safeguarding_asked", False),
+    ]
 
 
 def test_a_crisis_the_safety_patterns_see_gets_the_emergency_contacts_alone():
@@ -496,3 +508,48 @@ def test_an_age_before_any_need_is_kept_and_the_topics_offered():
     assert events == [SlotSet("age", "7"), SlotSet("privacy_notice_shown", True)]
     later, _ = run(ActionSignpost(), tracker("help with reading", slots={"age": "7"}))
     assert later[0]["custom"]["signpost"][0] == "lsat"
+
+
+def test_after_an_emergency_reply_secrecy_texting_and_fear_get_their_answers(app_database):
+    slots = {"safeguarding": ["physical_abuse"], "safeguarding_asked": False}
+    secrecy, events = run(
+        ActionSafeguardingFollowup(), tracker("please dont tell anyone he will know", "deny", slots)
+    )
+    assert "This chat is saved." in secrecy[0]["text"] and "0800 1111" in secrecy[0]["text"]
+    assert events == [SlotSet("safeguarding_asked", False)]
+    texting, _ = run(
+        ActionSafeguardingFollowup(),
+        tracker("can i talk to someone by text not phone", "talk_to_someone", slots),
+    )
+    assert "Text SHOUT to 85258" in texting[0]["text"]
+    scared, _ = run(ActionSafeguardingFollowup(), tracker("im scared", "out_of_scope", slots))
+    assert scared[0]["text"].splitlines()[0] == "If someone is in danger right now, call 999."
+
+
+def test_an_unclear_message_gets_a_gentle_check_with_buttons_then_yes_ends_it(app_database):
+    slots = {"safeguarding": ["physical_abuse"], "safeguarding_asked": False}
+    check, events = run(ActionSafeguardingFollowup(), tracker("ok", "affirm", slots))
+    assert "Is everyone safe right now?" in check[0]["text"]
+    assert [b["title"] for b in check[0]["buttons"]] == [
+        "Yes, safe now", "No, not safe", "Something else",
+    ]  # fmt: skip
+    assert events == [SlotSet("safeguarding_asked", True)]
+    asked = {**slots, "safeguarding_asked": True}
+    safe, events = run(ActionSafeguardingFollowup(), tracker("yes", "affirm", asked))
+    assert safe[0]["text"].startswith("I am glad you are safe now.")
+    assert events == [SlotSet("safeguarding", None), SlotSet("safeguarding_asked", None)]
+
+
+def test_a_new_kind_of_harm_in_the_conversation_gets_its_own_help_and_flag(app_database):
+    slots = {"safeguarding": ["physical_abuse"], "safeguarding_asked": False}
+    messages, events = run(
+        ActionSafeguardingFollowup(),
+        tracker("I want to kill myself", "crisis", slots, sender="s-9"),
+    )
+    assert "Samaritans" in messages[0]["text"]
+    assert events == [
+        SlotSet("safeguarding", ["physical_abuse", "suicidal"]),
+        SlotSet("safeguarding_asked", False),
+    ]
+    with session_scope(app_database) as session:
+        assert [f.category for f in session.scalars(select(SafetyFlagRow))] == ["suicidal"]

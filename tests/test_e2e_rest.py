@@ -70,7 +70,8 @@ def test_a_crisis_gets_emergency_contacts_first(assistant):
     reply = assistant.say("yp-crisis", "honestly i just want to kms")
     lines = reply[0]["text"].splitlines()
     assert lines[1] == "If someone is in danger right now, call 999."
-    assert "0800 1111" in lines[2] and "116 123" in lines[3]
+    # suicidal thoughts: Samaritans, Childline, then Shout for those who would rather text
+    assert "116 123" in lines[2] and "0800 1111" in lines[3] and "85258" in lines[4]
 
 
 def test_odd_input_gets_a_plain_answer(assistant):

@@ -1,6 +1,9 @@
-"""Safeguarding: no crisis message may be missed, and few ordinary messages alarm."""
+"""Safeguarding: the detector catches every kind of harm in families' own words, look-alikes
+stay quiet, and each category gets the right help first."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 import yaml
@@ -8,55 +11,190 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.config import PROJECT_ROOT
-from bot.safety import check_message, emergency_text
+from bot.safety import CATEGORY_KEYS, EMERGENCY_LINE, check_message, emergency_text
+from bot.safety.categories import CATEGORIES_FILE, load_catalogue, parse_catalogue
+from bot.safety.evaluate import evaluate, load_set
+from bot.sms import is_gsm7, to_gsm7
 from components.safety_override import SafetyOverride
 from tests.conftest import DATA
 
-
-def _examples(path):
-    return yaml.safe_load(path.read_text(encoding="utf-8"))["examples"]
-
-
-EVAL = _examples(PROJECT_ROOT / "eval" / "safety.yml")
-DEV = _examples(DATA / "safety_dev.yml")
-CRISIS = [e["text"] for e in EVAL + DEV if e["crisis"]]
+CATEGORY_SETS = [
+    DATA / f"safety_dev{s}.yml" for s in ("", "_blind", "_blind2", "_blind3", "_blind4")
+]
+FLAT_SETS = [DATA / "safety_dev_flat.yml", DATA / "safety_tuned_flat.yml"]
 
 
-@pytest.mark.parametrize("text", CRISIS)
-def test_every_crisis_message_is_caught(text):
+def _crisis(paths):
+    return [
+        pytest.param(text, id=f"{path.stem}:{key}:{n}")
+        for path in paths
+        for key, sets in load_set(path).items()
+        for n, text in enumerate(sets["crisis"])
+    ]
+
+
+@pytest.mark.parametrize("text", _crisis(CATEGORY_SETS + FLAT_SETS))
+def test_every_development_crisis_message_is_caught(text):
     assert check_message(text).crisis, text
 
 
-@pytest.mark.parametrize(("examples", "limit"), [(EVAL, 0.05), (DEV, 0.10)])
-def test_false_alarms_stay_low(examples, limit):
-    ordinary = [e["text"] for e in examples if not e["crisis"]]
-    alarms = [t for t in ordinary if check_message(t).crisis]
-    assert len(alarms) / len(ordinary) < limit, alarms
+@pytest.mark.parametrize("path", CATEGORY_SETS + FLAT_SETS, ids=lambda p: p.stem)
+def test_false_alarms_on_look_alikes_stay_at_most_3_percent(path):
+    tally = evaluate(load_set(path), lambda text: check_message(text).crisis)["all"]
+    assert tally.false_alarm_rate <= 0.03, tally.false_alarms
 
 
-def test_the_issue_examples():
-    for text in (
-        "my son says he wants to kill himself",
-        "I can't go on",
-        "my dad hits me",
-        "she has taken too many tablets",
-        "I'm scared to go home",
+def test_the_development_sets_have_15_of_each_per_category():
+    sets = load_set(DATA / "safety_dev.yml")
+    assert set(sets) == set(CATEGORY_KEYS)
+    assert all(len(s["crisis"]) >= 15 and len(s["lookalike"]) >= 15 for s in sets.values())
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("my dad hits me", "physical_abuse"),
+        ("I want to kill myself", "suicidal"),
+        ("a worker at the respite home hurt my son", "staff_harm"),
+        ("im 14 and my mum doesnt feed me", "neglect"),
+        ("a man online is asking my 12 year old for pictures", "sexual_exploitation_grooming"),
+        ("im 16 and my family are taking me abroad to get married", "forced_marriage_fgm_honour"),
+        ("im being bullied and i might as well be dead", "suicidal"),
+        ("my ex is banging on the door saying hes going to kill me", "domestic_abuse"),
+        ("a young person i look after has been cutting themselves", "self_harm"),
+        ("I feel like taking all my pills", "overdose_poisoning"),
+        ("someone is sharing my nudes round school", "image_abuse"),
+        ("my son is having a seizure and it wont stop", "medical_emergency"),
+        ("my 12 year old hasnt come home and its midnight", "missing_child"),
+    ],
+)
+def test_the_issue_examples_get_their_category(text, category):
+    check = check_message(text)
+    assert check.crisis and check.category == category, check
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my son is dying to join the scouts",
+        "the school is killing me with paperwork",
+        "i could kill for a day off",
+        "my son got hurt at football and now he limps",
+        "he kicked off at school again and they sent him home",
+        "is there a shooting game club for kids with autism",
+        "",
+    ],
+)
+def test_look_alikes_do_not_fire(text):
+    assert check_message(text).crisis is False
+
+
+def test_a_verdict_names_the_category_first_and_every_category_that_fired():
+    check = check_message("dad hits mum and she says not to tell anyone")
+    assert check.category == "domestic_abuse"
+    assert check.categories[0] == "domestic_abuse" and len(set(check.categories)) == len(
+        check.categories
+    )
+    assert all(": " in reason for reason in check.reasons)
+
+
+# --- the category data ------------------------------------------------------------------
+
+
+def test_the_data_file_has_the_17_categories_with_patterns_examples_and_help():
+    catalogue = load_catalogue()
+    assert set(catalogue.keys) == set(CATEGORY_KEYS) and len(CATEGORY_KEYS) == 17
+    for category in catalogue.categories:
+        assert category.patterns and category.help and category.opening
+        assert len(category.examples) >= 20 and len(category.lookalikes) >= 12
+
+
+def test_every_national_number_cites_its_service_page():
+    data = yaml.safe_load(CATEGORIES_FILE.read_text(encoding="utf-8"))
+    for key, line in data["helplines"].items():
+        assert line.get("local") or line["source"].startswith("http"), key
+
+
+@pytest.mark.parametrize(
+    ("helpline", "number"),
+    [
+        ("childline", "0800 1111"),
+        ("shout", "85258"),
+        ("samaritans", "116 123"),
+        ("nspcc", "0808 800 5000"),
+        ("domestic_abuse", "0808 2000 247"),
+        ("forced_marriage", "020 7008 0151"),
+        ("nhs111", "NHS 111"),
+        ("ceop", "ceop.police.uk"),
+        ("report_remove", "Report Remove"),
+    ],
+)
+def test_national_numbers_are_the_published_ones(helpline, number):
+    assert number in load_catalogue().helplines[helpline].text
+
+
+def test_a_broken_data_file_is_refused_naming_what_is_wrong():
+    with pytest.raises(
+        ValueError, match="unknown helpline 'nowhere'.*category 'neglect' is missing"
     ):
-        assert check_message(text).crisis, text
-    assert not check_message("the school is killing me with paperwork").crisis
-    assert check_message("").crisis is False
+        parse_catalogue(
+            {"helplines": {}, "categories": {k: {"help": ["nowhere"]} for k in ["suicidal"]}}
+        )
 
 
-def test_emergency_text_lists_national_numbers_first(sample_directory):
+# --- the reply --------------------------------------------------------------------------
+
+
+def test_the_general_emergency_text_lists_national_numbers_first(sample_directory):
     text = emergency_text(sample_directory.entry("family_connect"))
     lines = text.splitlines()
-    assert lines[1] == "If someone is in danger right now, call 999."
+    assert lines[1] == EMERGENCY_LINE
     assert "Childline free on 0800 1111" in lines[2]
     assert "Samaritans free on 116 123" in lines[3]
     assert lines[4] == (
         "Worried about a child's safety? Call Family Connect on 01632 960111 (sample number)."
     )
     assert all(len(line.split()) <= 15 for line in lines if "Worried" not in line)
+
+
+@pytest.mark.parametrize(
+    ("category", "expected"),
+    [
+        ("physical_abuse", ["0800 1111", "0808 800 5000", "Family Connect on 01632 960111"]),
+        ("suicidal", ["116 123", "0800 1111", "85258"]),
+        ("self_harm", ["0800 1111", "85258", "116 123"]),
+        ("image_abuse", ["Report Remove", "ceop.police.uk"]),
+        ("sexual_exploitation_grooming", ["ceop.police.uk", "0800 1111"]),
+        ("forced_marriage_fgm_honour", ["020 7008 0151"]),
+        ("domestic_abuse", ["0808 2000 247"]),
+        ("medical_emergency", ["ambulance", "NHS 111"]),
+        ("overdose_poisoning", ["NHS 111", "116 123"]),
+        ("missing_child", ["Call 999 now for a missing child"]),
+        ("staff_harm", ["LADO", "01632 960151"]),
+    ],
+)
+def test_each_category_gets_its_own_help_first_in_one_short_reply(
+    sample_directory, category, expected
+):
+    text = emergency_text(
+        sample_directory.entry("family_connect"), category, lado=sample_directory.entry("lado")
+    )
+    lines = text.splitlines()
+    assert lines[1] == EMERGENCY_LINE
+    assert all(piece in text for piece in expected), text
+    assert len(lines) <= 8 and is_gsm7(to_gsm7(text))
+    for line in lines:  # easy-read: sentences of at most 15 words, numbers aside
+        for sentence in re.split(r"(?<=[.?!])\s+", line):
+            words = [w for w in sentence.split() if not re.fullmatch(r"[\d()]+", w)]
+            assert len(words) <= 15, sentence
+
+
+def test_a_second_category_adds_its_first_helpline():
+    text = emergency_text(None, "bullying_harm", also=("image_abuse",))
+    assert "Report Remove" in text and "85258" in text
+
+
+# --- the NLU override -------------------------------------------------------------------
 
 
 def test_nlu_override_turns_a_missed_crisis_into_the_crisis_intent():
@@ -77,3 +215,30 @@ def test_nlu_override_leaves_ordinary_messages_alone():
     message.set(INTENT, {"name": "ask_signpost", "confidence": 0.91}, add_to_output=True)
     SafetyOverride().process([message])
     assert message.get(INTENT) == {"name": "ask_signpost", "confidence": 0.91}
+
+
+def test_ordinary_signposting_questions_rarely_fire():
+    ordinary = [
+        e["text"]
+        for name in ("signpost_dev.yml", "signpost_dev_hard.yml")
+        for e in yaml.safe_load((DATA / name).read_text(encoding="utf-8"))["examples"]
+    ]
+    fired = [t for t in ordinary if check_message(t).crisis]
+    assert len(fired) / len(ordinary) <= 0.03, fired
+
+
+def test_the_old_held_out_set_was_moved_to_the_development_side():
+    assert not (PROJECT_ROOT / "eval" / "safety.yml").exists()
+
+
+def test_a_crisis_only_the_language_model_saw_is_dropped_unless_the_detector_leans_that_way():
+    message = Message(data={TEXT: "my son hurt his wrist at trampolining"})
+    message.set(INTENT, {"name": "crisis", "confidence": 0.7}, add_to_output=True)
+    message.set(
+        INTENT_RANKING_KEY,
+        [{"name": "crisis", "confidence": 0.7}, {"name": "ask_signpost", "confidence": 0.2}],
+        add_to_output=True,
+    )
+    SafetyOverride().process([message])
+    assert message.get(INTENT) == {"name": "ask_signpost", "confidence": 0.2}
+    assert [r["name"] for r in message.get(INTENT_RANKING_KEY)] == ["ask_signpost"]

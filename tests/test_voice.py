@@ -292,11 +292,12 @@ def test_a_crisis_gets_the_emergency_numbers_first(assistant):
     call.start()
     root = call.say("my dad hits me and im scared to go home")
     assert root[0].tag in ("Play", "Say")
-    assert words(assistant, root)[:4] == [
-        "I am worried about what you said.",
-        "You can get help now.",
+    assert words(assistant, root)[:5] == [  # physical abuse: its own help, 999 first
+        "Thank you for telling me.",
+        "Nobody should hurt a child.",
         "If someone is in danger right now, call 9 9 9.",
-        "Children and young people can call Childline free on 0 8 0 0, 1 1 1 1.",
+        "Under 19?",
+        "Call Childline free on 0 8 0 0, 1 1 1 1, or chat or email at childline.org.uk.",
     ]
 
 

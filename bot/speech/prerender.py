@@ -20,7 +20,8 @@ from bot.directory.records import Directory
 from bot.directory.render import signpost_text
 from bot.directory.store import load_directory
 from bot.directory.topics import FRONT_DOOR_KEY
-from bot.safety import emergency_text
+from bot.safety import CATEGORY_KEYS, emergency_text
+from bot.safety.followup import PARTS as FOLLOWUP_PARTS
 from bot.speech import phrases
 from bot.speech.cache import FAILED, NEW, REUSED, SpeechCache
 from bot.speech.config import SpeechSettings, load_speech_settings
@@ -58,7 +59,11 @@ def directory_texts(directory: Directory) -> list[str]:
     texts = [signpost_text([entry]) for entry in directory.entries]
     if len(directory.entries) > 1:
         texts.append(signpost_text(directory.entries[:2]))  # "These can help:"
-    texts += [emergency_text(directory.entry(FRONT_DOOR_KEY)), emergency_text(None)]
+    front_door, lado = directory.entry(FRONT_DOOR_KEY), directory.entry("lado")
+    texts += [emergency_text(front_door), emergency_text(None)]
+    # Each safeguarding category's reply and the safeguarding follow-ups (bot.safety).
+    texts += [emergency_text(front_door, key, lado=lado) for key in CATEGORY_KEYS]
+    texts += ["\n".join(lines) for lines in FOLLOWUP_PARTS.values()]
     labels = [n.label for key in phrases.VOICE_MENU_TOPICS if (n := directory.need(key))]
     texts.append(phrases.keypad_menu_text(labels))
     return texts

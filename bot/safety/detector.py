@@ -1,0 +1,96 @@
+"""The crisis detector: readable patterns and a learned model, recall first.
+
+Every incoming message is read by both, before the dialogue model, on every channel:
+
+* the patterns of each category in ``data/safety/categories.yml`` (general rules: who does
+  what to whom, or a word family with a time or place, never copies of example sentences;
+  ``(?! ...)`` after a rule lists everyday uses of the same words), and
+* the learned part (``bot.safety.learned``), so wording nobody listed is still caught.
+
+A message is a crisis when either fires. It leans towards raising the alarm: a false
+alarm costs a family a few lines of text, a missed crisis could cost a life.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.safety.categories import Catalogue, load_catalogue
+from bot.safety.learned import THRESHOLD
+from bot.safety.learned import detector as learned_detector
+from bot.text import normalise
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SafetyCheck:
+    """The detector's verdict on one message.
+
+    ``reasons`` says which part fired for which category ("self_harm: pattern",
+    "suicidal: learned 0.83"); ``category`` is the one whose help comes first and
+    ``categories`` all that fired, in priority order.
+    """
+
+    crisis: bool
+    reasons: tuple[str, ...] = ()
+    category: str | None = None
+    categories: tuple[str, ...] = ()
+    score: float = 0.0  # the learned part's crisis probability (0 when it did not run)
+
+
+def pattern_categories(text: str, catalogue: Catalogue | None = None) -> tuple[str, ...]:
+    """The categories whose patterns match ``text``, in priority order."""
+    catalogue = catalogue or load_catalogue()
+    plain = normalise(text or "")
+    if not plain:
+        return ()
+    padded = " " + plain  # see categories.compile_patterns
+    return tuple(
+        key
+        for key, patterns in catalogue.compiled.items()
+        if any(p.search(padded) for p in patterns)
+    )
+
+
+def check_message(
+    text: str, *, learned: bool = True, threshold: float | None = None
+) -> SafetyCheck:
+    """Whether ``text`` suggests someone is at risk, which kind of harm, and why.
+
+    ``learned=False`` runs the patterns alone and ``threshold`` overrides the learned
+    part's (both for measuring)."""
+    catalogue = load_catalogue()
+    matched = pattern_categories(text, catalogue)
+    if not normalise(text or ""):
+        return SafetyCheck(False)
+    reasons = [f"{key}: pattern" for key in matched]
+    categories = list(matched)
+    score = 0.0
+    if learned:
+        try:
+            score, category = learned_detector().predict(text, threshold or THRESHOLD)
+        except Exception:  # the patterns still stand if the model cannot be loaded
+            log.exception("safety: the learned part is unavailable; patterns only")
+            score, category = 0.0, None
+        if category is not None:
+            reasons.append(f"{category}: learned {score:.2f}")
+            if category not in categories:
+                categories.append(category)
+    order = {key: index for index, key in enumerate(catalogue.keys)}
+    # Categories the patterns saw come first (they are precise), then the model's.
+    primary = categories[0] if categories else None
+    ranked = tuple(sorted(categories, key=lambda k: (k not in matched, order[k])))
+    category = ranked[0] if ranked else primary
+    return SafetyCheck(bool(ranked), tuple(reasons), category, ranked, score if learned else 0.0)
+
+
+def is_crisis(text: str) -> bool:
+    """True when ``text`` suggests a child or adult is at risk."""
+    return check_message(text).crisis
+
+
+def warm_up() -> None:
+    """Load the patterns and the learned model now, so the first message is not slow."""
+    check_message("warm up")
