@@ -113,6 +113,11 @@ def cmd_cases_show(args: argparse.Namespace) -> int:
     print(f"{case.reference}: {case.status}, {case.urgency}, for {case.service_key}")
     print(f"Channel: {case.channel}. Due: {case.due_at:%Y-%m-%d %H:%M}.")
     print(f"What the family said: {case.summary}")
+    from bot.routing.callbacks import call_back_number, wants_call_back
+
+    if wants_call_back(engine, case.reference):
+        number = call_back_number(engine, case.reference) or "no longer kept (erased)"
+        print(f"Call back: yes, on {number}")
     for event in history(engine, args.reference):
         note = f" - {event.note}" if event.note else ""
         print(f"  {event.at:%Y-%m-%d %H:%M} {event.status} by {event.by}{note}")
