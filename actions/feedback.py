@@ -11,14 +11,19 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import services
+from bot.directory.naming import named_entries
 from bot.feedback.parse import parse_rating, parse_yes_no
-from bot.feedback.store import GENERAL, NewFeedback, record_feedback
+from bot.feedback.store import FEEDBACK, GENERAL, NewFeedback, record_feedback
 from bot.feedback.themes import load_themes, tag_themes
 from bot.feedback.you_said import latest_text
+from bot.kinds import explicit_rating, feedback_subject
 from bot.text import normalise
 
 log = logging.getLogger(__name__)
 FORM_SLOTS = ("feedback_service", "feedback_rating", "feedback_text", "feedback_consent")
+# Leaving a form is "exit" or "back" on every channel: never a carrier keyword (STOP, END,
+# QUIT, CANCEL), which on SMS would unsubscribe the family.
+LEAVE_HINT = 'Say "exit" to leave at any time.'
 GENERAL_WORDS = ("general", "not sure", "dont know", "none", "no service", "all", "everything")
 
 
@@ -43,10 +48,43 @@ class ActionAskFeedbackService(Action):
         buttons.append({"title": "General feedback", "payload": "General"})
         dispatcher.utter_message(
             text='Thank you. Which service is it about? Say "general" if it is not about one. '
-            'Say "stop" at any time.',
+            f"{LEAVE_HINT}",
             buttons=buttons,
+            json_message={"kind": FEEDBACK},
         )
         return []
+
+
+MIN_FEEDBACK_WORDS = 6  # "feedback: <this many words or more>" is the feedback itself
+
+
+class ActionStartFeedback(Action):
+    def name(self) -> str:
+        return "action_start_feedback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Before the form: fill in what the request already says ("feedback about PODS":
+        the service; "5 stars": the rating; "feedback: <a sentence>": what to tell us)."""
+        text = tracker.latest_message.get("text") or ""
+        if text.startswith("/"):
+            return [SlotSet(slot, None) for slot in FORM_SLOTS]
+        subject = feedback_subject(text)
+        named = named_entries(services.catalog().directory, subject or text)
+        events: list[dict[str, Any]] = [SlotSet(slot, None) for slot in FORM_SLOTS]
+        if named:
+            events.append(SlotSet("feedback_service", named[0].key))
+        elif subject:
+            matches = services.catalog().search(subject, limit=1)
+            if matches:
+                events.append(SlotSet("feedback_service", matches[0].entry.key))
+        rating = explicit_rating(text)
+        if rating:
+            events.append(SlotSet("feedback_rating", str(rating)))
+        if subject and len(subject.split()) >= MIN_FEEDBACK_WORDS:
+            events.append(SlotSet("feedback_text", subject))
+        return events
 
 
 class ValidateFeedbackForm(FormValidationAction):
@@ -151,7 +189,10 @@ class ActionCancelFeedback(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         """Leave the form at once and keep nothing."""
-        dispatcher.utter_message(text="OK, I have stopped. I have not kept any of that.")
+        dispatcher.utter_message(
+            text="OK, I have left the feedback. I have not kept any of that. "
+            "What else can I help with?"
+        )
         return [ActiveLoop(None), *_clear_form()]
 
 

@@ -65,6 +65,7 @@ class Settings:
     phone_line_number: str = ""
     audio_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "var" / "audio")
     retention_days: int = 180
+    assistant_now: str = ""  # ISO 8601; fixes "now" for opening hours in tests and demos
 
     @property
     def twilio_signing_token(self) -> str:
@@ -112,4 +113,5 @@ def load_settings(environ_file: Path | None = None) -> Settings:
         phone_line_number=_env("PHONE_LINE_NUMBER", "", dotenv),
         audio_dir=Path(_env("AUDIO_DIR", str(var_dir / "audio"), dotenv)),
         retention_days=int(_env("RETENTION_DAYS", "180", dotenv)),
+        assistant_now=_env("ASSISTANT_NOW", "", dotenv),
     )

@@ -23,7 +23,8 @@ _FEEDBACK = re.compile(
     r"^(?:feedback|review|rating)\b|"
     r"\b(?:give|leave|send|have|make|got|share|put in|submit|write|add|post)"
     r" (?:some |any |a bit of |my |our |a )?(?:feedback|review)\b|"
-    r"\bhow (?:do|can|would) (?:i|we) (?:give|leave|send|make|share) (?:some )?(?:feedback|review)\b|"
+    r"\bhow (?:do|can|would) (?:i|we) (?:give|leave|send|make|share) (?:some )?"
+    r"(?:feedback|review)\b|"
     r"\bwhere (?:do|can) (?:i|we) (?:give|leave|send) (?:some )?feedback\b"
 )
 _COMPLAIN = re.compile(

@@ -14,8 +14,10 @@ from bot.text import normalise
 YOUNG_PERSON, PARENT = "young_person", "parent"
 YOUNG_PERSON_MIN_AGE = 11
 
-_SELF_AGE = re.compile(r"\b(?:im|i am|i m|iam)(?: only| just| now| nearly| almost)? (\d{1,2})\b"
-                       r"(?! (?:weeks|months|days|times|mins|minutes|hours|miles|kids|children))")  # fmt: skip
+_SELF_AGE = re.compile(
+    r"\b(?:im|i am|i m|iam)(?: only| just| now| nearly| almost)? (\d{1,2})\b"
+    r"(?! (?:weeks|months|days|times|mins|minutes|hours|miles|kids|children))"
+)
 _SELF = re.compile(
     r"\b(?:im|i am|i m) (?:a |an )?(?:young person|student|autistic|disabled|deaf|blind|in year"
     r" (?:7|8|9|10|11|12|13)|at (?:college|uni|university|sixth form)|a young carer|a teenager"

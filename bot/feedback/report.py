@@ -20,7 +20,9 @@ class Counts:
     by_theme: Counter[str]
     by_rating: Counter[str]
     by_channel: Counter[str]
-    by_kind: Counter[str] = field(default_factory=Counter)  # "feedback" (the form) and "praise" (thanks)
+    by_kind: Counter[str] = field(
+        default_factory=Counter
+    )  # "feedback" (the form) and "praise" (thanks)
 
 
 def count(rows: Sequence[FeedbackRow]) -> Counts:

@@ -84,6 +84,13 @@ def request_call_back(
     return get_case(engine, case.reference)
 
 
+def phone_message_service(routing: Routing, shown_keys: list[str] | None) -> str:
+    """Who a phone message goes to: the service the caller just heard about, if it takes
+    cases, else the fallback owner (the Local Offer team), as any case would."""
+    first = next(iter(shown_keys or []), None)
+    return first if first in routing.services else routing.fallback_owner
+
+
 def phone_message(
     engine: Engine, routing: Routing, service: str, recording_url: str, recording_sid: str,
     channel: str,
@@ -114,9 +121,9 @@ def call_back_number(engine: Engine, reference: str) -> str | None:
     """The number to ring for a case, when the family asked for a call back."""
     with session_scope(engine) as session:
         row = session.scalars(
-            select(CallBackRow).join(CaseRow, CaseRow.id == CallBackRow.case_id).where(
-                CaseRow.reference == reference
-            )
+            select(CallBackRow)
+            .join(CaseRow, CaseRow.id == CallBackRow.case_id)
+            .where(CaseRow.reference == reference)
         ).first()
         sender = str(row.sender) if row is not None else None
     return contact_address(engine, sender) if sender else None

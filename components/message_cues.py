@@ -1,0 +1,65 @@
+"""NLU components that read clear cues in the words (rules in ``bot/``) and overrule the
+model: a glossary question, a message in another language, and praise, a complaint,
+feedback or a "no" (``bot/kinds.py``). They run after the classifiers and the case
+reference, before the safety override, which always has the last word.
+"""
+
+from __future__ import annotations
+
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.shared.nlu.constants import INTENT, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.glossary import asked_term
+from bot.kinds import COMPLAINT, FEEDBACK, PRAISE, TURNED_DOWN, kind_cue
+from bot.language import detect
+from components.intent_override import IntentOverride
+
+KIND_INTENTS = {
+    PRAISE: "praise",
+    COMPLAINT: "complain",
+    TURNED_DOWN: "turned_down",
+    FEEDBACK: "give_feedback",
+}
+# What the model may have said when a kind cue is clearer; anything else (a case
+# reference, a crisis, privacy, leaving a form, a glossary question) is left alone.
+OVERRULABLE = frozenset(
+    {"ask_signpost", "raise_issue", "give_feedback", "praise", "complain", "turned_down"}
+    | {"nlu_fallback", "thanks", "deny", "affirm", "out_of_scope", "help_menu", "greet"}
+    | {"talk_to_someone", "more_options", "what_can_you_do", "goodbye", "inform_age"}
+)
+
+
+def _predicted(message: Message) -> str:
+    return str((message.get(INTENT) or {}).get("name") or "")
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class KindCueIntent(IntentOverride):
+    """Praise, complaint, feedback or turned down, when the words leave no doubt."""
+
+    def intent_for(self, message: Message) -> str | None:
+        text = message.get(TEXT) or ""
+        if text.startswith("/") or _predicted(message) not in OVERRULABLE:
+            return None
+        kind = kind_cue(text)
+        return KIND_INTENTS.get(kind) if kind else None
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class GlossaryQuestionIntent(IntentOverride):
+    """ "What is an EHCP?", "what does PfA mean", "LADO?": intent `explain_term`."""
+
+    def intent_for(self, message: Message) -> str | None:
+        text = message.get(TEXT) or ""
+        if _predicted(message) == "case_status":
+            return None
+        return "explain_term" if asked_term(text) is not None else None
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class OtherLanguageIntent(IntentOverride):
+    """A message we are sure is in another language we answer in: intent `other_language`."""
+
+    def intent_for(self, message: Message) -> str | None:
+        return "other_language" if detect(message.get(TEXT) or "") is not None else None
