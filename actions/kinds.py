@@ -32,13 +32,15 @@ COMPLAINT_BUTTONS = [
 
 def service_in(text: str, tracker: Tracker, search: bool = True) -> Entry | None:
     """The service a message is about: one it names, else the best search match, else the
-    issue waiting for a yes or no, else the first one just shown."""
+    issue waiting for a yes or no, else the first one just shown. Those who take
+    complaints (the Council Complaints Team, Healthwatch) are not what a message is about."""
     catalog = services.catalog()
-    named = named_entries(catalog.directory, text)
+    handlers = complaints().handlers
+    named = [e for e in named_entries(catalog.directory, text) if e.key not in handlers]
     if named:
         return named[0]
     if search and not text.startswith("/"):
-        matches = catalog.search(text, limit=1)
+        matches = [m for m in catalog.search(text, limit=3) if m.entry.key not in handlers]
         if matches:
             return matches[0].entry
     pending = tracker.get_slot("pending_service")

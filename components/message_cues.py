@@ -10,6 +10,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.feedback.parse import is_cancel
 from bot.glossary import asked_term
 from bot.kinds import COMPLAINT, FEEDBACK, PRAISE, TURNED_DOWN, kind_cue
 from bot.language import detect
@@ -63,3 +64,11 @@ class OtherLanguageIntent(IntentOverride):
 
     def intent_for(self, message: Message) -> str | None:
         return "other_language" if detect(message.get(TEXT) or "") is not None else None
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class LeaveIntent(IntentOverride):
+    """ "exit", "back", "never mind", "forget it" alone: intent `cancel` (leave a form)."""
+
+    def intent_for(self, message: Message) -> str | None:
+        return "cancel" if is_cancel(message.get(TEXT) or "") else None

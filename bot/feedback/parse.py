@@ -104,6 +104,13 @@ NO_WORDS = (
     "keep me anonymous",
 )
 CANCEL_WORDS = (
+    "exit",
+    "back",
+    "go back",
+    "take me back",
+    "leave",
+    "leave this",
+    "get me out of this",
     "stop",
     "cancel",
     "quit",
@@ -155,6 +162,7 @@ def parse_yes_no(text: str) -> bool | None:
 
 
 def is_cancel(text: str) -> bool:
-    """True when someone wants to leave what they are doing ("stop", "cancel")."""
+    """True when someone wants to leave what they are doing ("exit", "back", "never mind").
+    Prompts only ever say "exit": on SMS, STOP and CANCEL are carrier opt-out keywords."""
     plain = normalise(text)
     return plain in CANCEL_WORDS or plain.startswith(("stop ", "cancel "))

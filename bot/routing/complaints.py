@@ -43,6 +43,7 @@ class Complaints:
     default: str
     appeals: dict[str, str]
     default_appeal: str
+    handlers: tuple[str, ...] = ()
 
     def route_for(self, service_key: str | None) -> ComplaintsRoute:
         """The complaints route for a directory entry (the council's when not listed)."""
@@ -77,6 +78,7 @@ def load_complaints(path: Path = COMPLAINTS_FILE) -> Complaints:
         default=str(data["default"]),
         appeals={str(k): str(v) for k, v in (data.get("appeals") or {}).items()},
         default_appeal=str(data.get("default_appeal") or ""),
+        handlers=tuple(str(k) for k in data.get("handlers") or ()),
     )
 
 
