@@ -68,6 +68,7 @@ class ActionRaiseIssue(Action):
                 {"title": "No, don't send", "payload": "/deny"},
             ],
             json_message={
+                "kind": "problem",
                 "signpost": [decision.service],
                 # On SMS the family's own words are not repeated back: each character costs.
                 "sms": f"I can send this to {name}. {reply_time} "

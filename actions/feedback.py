@@ -68,17 +68,26 @@ class ActionStartFeedback(Action):
         """Before the form: fill in what the request already says ("feedback about PODS":
         the service; "5 stars": the rating; "feedback: <a sentence>": what to tell us)."""
         text = tracker.latest_message.get("text") or ""
+        # Only slots left over from an earlier form are cleared: the form checks every
+        # slot set before it starts.
+        events: list[dict[str, Any]] = [
+            SlotSet(slot, None) for slot in FORM_SLOTS if tracker.get_slot(slot) is not None
+        ]
         if text.startswith("/"):
-            return [SlotSet(slot, None) for slot in FORM_SLOTS]
+            return events
         subject = feedback_subject(text)
-        named = named_entries(services.catalog().directory, subject or text)
-        events: list[dict[str, Any]] = [SlotSet(slot, None) for slot in FORM_SLOTS]
-        if named:
-            events.append(SlotSet("feedback_service", named[0].key))
-        elif subject:
-            matches = services.catalog().search(subject, limit=1)
-            if matches:
-                events.append(SlotSet("feedback_service", matches[0].entry.key))
+        catalog = services.catalog()
+        named = named_entries(catalog.directory, subject or text)
+        entry = named[0] if named else None
+        if entry is None and subject:
+            matches = catalog.search(subject, limit=1)
+            entry = matches[0].entry if matches else None
+        if entry is not None:
+            events.append(SlotSet("feedback_service", entry.key))
+            dispatcher.utter_message(
+                text=f"Thank you. This is feedback about {entry.name}. {LEAVE_HINT}",
+                json_message={"kind": FEEDBACK},
+            )
         rating = explicit_rating(text)
         if rating:
             events.append(SlotSet("feedback_rating", str(rating)))
@@ -112,7 +121,9 @@ class ValidateFeedbackForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """Accept 1 to 5, words ("really good", "meh") or an emoji; otherwise ask again."""
-        rating = parse_rating(str(value or ""))
+        if value is None:
+            return {"feedback_rating": None}
+        rating = parse_rating(str(value))
         if rating is None:
             dispatcher.utter_message(
                 text="Sorry, I didn't get that. Please reply with a number from 1 to 5."
@@ -124,6 +135,8 @@ class ValidateFeedbackForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         text = str(value or "").strip()
+        if value is None:
+            return {"feedback_text": None}
         if not text:
             dispatcher.utter_message(text="Please tell me in a few words.")
             return {"feedback_text": None}
@@ -133,7 +146,9 @@ class ValidateFeedbackForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """Yes keeps contact details to reply; no keeps the feedback anonymous."""
-        text = str(value or "")
+        if value is None:
+            return {"feedback_consent": None}
+        text = str(value)
         answer = {"/affirm": True, "/deny": False}.get(text.strip(), parse_yes_no(text))
         if answer is None:
             intent = tracker.latest_message.get("intent", {}).get("name")

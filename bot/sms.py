@@ -114,19 +114,20 @@ def render(messages: Iterable[Mapping[str, Any]]) -> SmsReply:
     (``{"sms": "..."}``), which replaces it: each character costs the council money; and
     ``{"unicode": true}`` on a message in another language, which keeps its script.
     """
-    texts: list[str] = []
+    texts: list[list[Any]] = []  # [text, keep its own script]
     buttons: list[Mapping[str, Any]] = []
     for message in messages:
         custom = message.get("custom") or {}
-        shorter = custom.get("sms")
-        if shorter and texts:
-            texts[-1] = to_gsm7(str(shorter))
+        # Rasa sends a message's custom payload just after its text, as a message of its own.
+        if custom.get("sms") and texts:
+            texts[-1] = [str(custom["sms"]), False]
+        if custom.get("unicode") and texts and not message.get("text"):
+            texts[-1][1] = True  # a reply in another language keeps its script
         if message.get("text"):
-            # A reply in another language ({"unicode": true}) keeps its own script.
-            text = str(message["text"])
-            texts.append(text.strip() if custom.get("unicode") else to_gsm7(text))
+            texts.append([str(message["text"]), bool(custom.get("unicode"))])
         if message.get("buttons"):
             buttons = list(message["buttons"])  # only the last menu can be answered
     if buttons:
-        texts.append(to_gsm7(numbered_menu(buttons)))
-    return SmsReply("\n".join(t for t in texts if t), tuple(buttons))
+        texts.append([numbered_menu(buttons), False])
+    plain = [text.strip() if keep else to_gsm7(text) for text, keep in texts]
+    return SmsReply("\n".join(t for t in plain if t), tuple(buttons))

@@ -1,9 +1,12 @@
-"""Evaluate signposting and safeguarding through the real REST channel.
+"""Evaluate signposting, safeguarding and telling kinds of message apart, through the real
+REST channel.
 
 Starts both servers on spare ports with a fresh database, sends every held-out message
-as a new conversation, and prints top-1/top-3 routing accuracy (with the misses) and the
-crisis detector's recall and false alarm rate as the family would meet them.
-Usage: python scripts/evaluate.py [--model models/send-assistant.tar.gz]
+as a new conversation, and prints top-1/top-3 routing accuracy (with the misses), the
+crisis detector's recall and false alarm rate as the family would meet them, and how
+often praise, complaints, problems, feedback, "turned down" and questions are told apart
+(the development set tests/data/kinds_dev.yml, and eval/kinds_heldout.yml when present).
+Usage: python scripts/evaluate.py [--model models/send-assistant.tar.gz] [--only kinds]
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.directory.age_question import AGE_QUESTION, NOT_SURE  # noqa: E402
+from bot.kinds import KINDS, QUESTION  # noqa: E402
 from scripts import servers  # noqa: E402
+from tests.conftest import free_port  # noqa: E402
 
 EMERGENCY_LINE = "If someone is in danger right now, call 999."
 
@@ -34,7 +39,9 @@ def signposted(messages: list[dict]) -> list[str]:
 
 
 def asked_age(messages: list[dict]) -> bool:
-    return any(message.get("text") == AGE_QUESTION for message in messages)
+    """The one question before an answer (to a parent or, reworded, to a young person)."""
+    buttons = [b.get("title") for m in messages for b in m.get("buttons") or []]
+    return any(m.get("text") == AGE_QUESTION for m in messages) or NOT_SURE in buttons
 
 
 def not_sure_payload(messages: list[dict]) -> str:
@@ -101,6 +108,45 @@ def evaluate_safety(assistant: servers.Assistant, path: Path) -> tuple[float, fl
     return recall, false_alarm
 
 
+def decided_kind(messages: list[dict]) -> str:
+    """What the assistant made of a message, as one of the kinds: the kind its answer
+    carries (praise, complaint, problem, feedback, turned down), else "question" for a
+    signposting answer or the age question, else "none" (not understood)."""
+    for message in messages:
+        kind = (message.get("custom") or {}).get("kind")
+        if kind:
+            return str(kind)
+    if signposted(messages) or asked_age(messages):
+        return QUESTION
+    return "none"
+
+
+def evaluate_kinds(assistant: servers.Assistant, path: Path, label: str) -> float:
+    """Accuracy per kind, with the confusions, for a file of {text, kind} examples."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    examples = data.get("examples") or []
+    right: dict[str, int] = {k: 0 for k in KINDS}
+    total: dict[str, int] = {k: 0 for k in KINDS}
+    misses = []
+    for number, example in enumerate(examples):
+        got = decided_kind(assistant.say(f"eval-kinds-{label}-{number}", example["text"]))
+        want = str(example["kind"])
+        total[want] = total.get(want, 0) + 1
+        right[want] = right.get(want, 0) + (got == want)
+        if got != want:
+            misses.append((want, got, example["text"]))
+    n = max(1, len(examples))
+    hits = sum(right.values())
+    print(f"\nKinds of message, {label} ({path.relative_to(ROOT)}, {len(examples)} messages)")
+    for kind in total:
+        if total[kind]:
+            print(f"  {kind:12} {right[kind] / total[kind]:6.1%}  ({right[kind]}/{total[kind]})")
+    print(f"  {'all':12} {hits / n:6.1%}  ({hits}/{len(examples)})")
+    for want, got, text in misses:
+        print(f"    {want} -> {got} | {text}")
+    return hits / n
+
+
 def evaluate_routing(path: Path) -> float:
     """Issue routing decisions (rules, then directory, then fallback) on labelled issues."""
     from bot.directory import Catalog, load_file
@@ -157,16 +203,27 @@ def evaluate_themes(path: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", type=Path, default=servers.DEFAULT_MODEL)
+    parser.add_argument("--only", choices=("kinds",), help="run only this evaluation")
     args = parser.parse_args()
     started = time.monotonic()
     with (
         tempfile.TemporaryDirectory() as workdir,
         servers.running(
-            model=args.model, rasa_port=5305, actions_port=5355, workdir=Path(workdir), quiet=True
+            model=args.model, rasa_port=free_port(), actions_port=free_port(),
+            workdir=Path(workdir), quiet=True,
         ) as assistant,
-    ):
-        top1, top3 = evaluate_signposting(assistant, ROOT / "eval" / "signpost.yml")
-        recall, false_alarm = evaluate_safety(assistant, ROOT / "eval" / "safety.yml")
+    ):  # fmt: skip
+        if args.only != "kinds":
+            evaluate_signposting(assistant, ROOT / "eval" / "signpost.yml")
+            evaluate_safety(assistant, ROOT / "eval" / "safety.yml")
+        evaluate_kinds(assistant, ROOT / "tests" / "data" / "kinds_dev.yml", "development set")
+        heldout = ROOT / "eval" / "kinds_heldout.yml"
+        if heldout.is_file():
+            evaluate_kinds(assistant, heldout, "held-out set")
+        else:
+            print(f"\n(No held-out kinds set at {heldout.relative_to(ROOT)}: skipped.)")
+    if args.only == "kinds":
+        return 0
     evaluate_routing(ROOT / "eval" / "routing.yml")
     evaluate_themes(ROOT / "eval" / "themes.yml")
     print("\nTargets: top-1 >= 90%, top-3 >= 97%, crisis recall 100%, false alarms < 5%.")

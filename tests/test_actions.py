@@ -234,6 +234,7 @@ def test_an_issue_is_confirmed_then_becomes_a_case_only_its_family_can_follow(ap
     assert lines[0] == f'I can send this to SEND Travel Assistance: "{said}"'
     assert lines[1].startswith("They aim to reply within 2 working days.")
     assert messages[0]["custom"] == {
+        "kind": "problem",
         "signpost": ["travel_assistance"],
         "sms": "I can send this to SEND Travel Assistance. They aim to reply within 2 working "
         "days. You will get a case reference and updates by text. Shall I send it?",

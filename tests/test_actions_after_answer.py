@@ -213,8 +213,14 @@ def test_a_call_back_on_the_web_chat_says_who_to_call_instead(app_database):
 
 
 def test_feedback_about_a_service_starts_the_form_with_it_filled_in():
-    _, events = run(ActionStartFeedback(), tracker("I want to give feedback about PODS"))
-    assert events[-1] == SlotSet("feedback_service", "pods")
+    messages, events = run(ActionStartFeedback(), tracker("I want to give feedback about PODS"))
+    assert events == [SlotSet("feedback_service", "pods")]
+    assert messages[0]["text"] == (
+        "Thank you. This is feedback about PODS Parent Carer Forum. "
+        'Say "exit" to leave at any time.'
+    )
+    _, events = run(ActionStartFeedback(), tracker("I want to give feedback"))
+    assert events == []
     _, events = run(
         ActionStartFeedback(),
         tracker("feedback: the portage visits have been really good for us, 4 stars"),

@@ -33,7 +33,7 @@ def test_a_rating_menu_by_text_keeps_its_own_numbers():
 
 def test_a_reply_in_another_script_keeps_it_on_sms_and_the_rest_is_gsm7():
     reply = render([
-        {"text": "مرحبًا", "custom": {"unicode": True}},
+        {"text": "مرحبًا"}, {"custom": {"unicode": True}},
         {"text": "Call \u201c999\u201d", "buttons": [{"title": "OK", "payload": "/affirm"}]},
     ])  # fmt: skip
     assert reply.text == 'مرحبًا\nCall "999"\nReply 1 OK.'
