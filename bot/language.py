@@ -109,4 +109,4 @@ def in_danger(language: Language, text: str) -> bool:
 def reply_text(language: Language, phone: str) -> str:
     """The reply in the person's language, then the same in English for anyone helping."""
     own = language.reply.format(phone=phone)
-    return f"{own}\n\n{translations().english.format(phone=phone)}"
+    return f"{own}\n{translations().english.format(phone=phone)}"  # one message, not two

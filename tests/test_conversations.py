@@ -220,13 +220,13 @@ class Voice(Channel):
         return "\n".join(pieces)
 
     def _next(self) -> str:
+        """Where the call's next answer goes: a <Record> first (its <Gather> after it only
+        hears a caller who left no message), else the <Gather>."""
         assert self.root is not None
-        gather = self.root.find("./Gather")
-        if gather is not None:
-            return str(gather.get("action")).removeprefix(PUBLIC_URL)
-        record = self.root.find("./Record")
-        assert record is not None, "the call is not waiting for anything"
-        return str(record.get("action")).removeprefix(PUBLIC_URL)
+        waiting = self.root.find("./Record")
+        waiting = waiting if waiting is not None else self.root.find("./Gather")
+        assert waiting is not None, "the call is not waiting for anything"
+        return str(waiting.get("action")).removeprefix(PUBLIC_URL)
 
     def start(self) -> str:
         return self._post("/webhooks/voice/webhook")
