@@ -98,7 +98,7 @@ class ActionPraise(Action):
         dispatcher.utter_message(
             text=f"Thank you! I have saved your thanks for {entry.name}.{stars}\n"
             'It counts in our "You said, we did" figures. The service sees them every month.',
-            json_message={"kind": PRAISE, "service": entry.key},
+            json_message={"kind": PRAISE, "service": entry.key, "signpost": [entry.key]},
         )
         return clear
 
@@ -128,10 +128,15 @@ class ActionComplain(Action):
         lines.append(f"Or I can send your complaint to {route.name} for you. Shall I?")
         if directory.sample_data:
             lines.append(SAMPLE_NOTICE)
+        named = [k for k in (route.case_service, ADVICE_KEY) if directory.entry(k) is not None]
         dispatcher.utter_message(
             text="\n".join(lines),
             buttons=COMPLAINT_BUTTONS,
-            json_message={"kind": COMPLAINT, "service": entry.key if entry else None},
+            json_message={
+                "kind": COMPLAINT,
+                "service": entry.key if entry else None,
+                "signpost": named,  # who can take it or help with it, as named above
+            },
         )
         return [
             SlotSet("pending_issue", text),
@@ -155,6 +160,7 @@ class ActionTurnedDown(Action):
         matches = catalog.search(text, limit=3) if not text.startswith("/") else []
         needs = [n for m in matches for n in m.entry.needs] + list(entry.needs if entry else ())
         young = tracker.get_slot("speaker") == YOUNG_PERSON
+        named = [ADVICE_KEY]
         lines = [
             "I'm sorry you were turned down. A no is not the end. You have other routes:",
             "1. Ask them to write down the reasons. You have a right to know why.",
@@ -177,12 +183,17 @@ class ActionTurnedDown(Action):
             other = directory.entry(key)
             if other is not None and (entry is None or other.key != entry.key):
                 lines.append(f"{number}. {label}: {other.name}. {contact_sentence(other)}")
+                named.append(other.key)
                 number += 1
         if directory.sample_data:
             lines.append(SAMPLE_NOTICE)
         dispatcher.utter_message(
             text="\n".join(lines),
             buttons=OFFER_BUTTONS[1:],
-            json_message={"kind": TURNED_DOWN, "service": entry.key if entry else None},
+            json_message={
+                "kind": TURNED_DOWN,
+                "service": entry.key if entry else None,
+                "signpost": [k for k in named if directory.entry(k) is not None],
+            },
         )
         return [SlotSet(slot, None) for slot in PENDING]

@@ -25,7 +25,9 @@ _FEEDBACK = re.compile(
     r" (?:some |any |a bit of |my |our |a )?(?:feedback|review)\b|"
     r"\bhow (?:do|can|would) (?:i|we) (?:give|leave|send|make|share) (?:some )?"
     r"(?:feedback|review)\b|"
-    r"\bwhere (?:do|can) (?:i|we) (?:give|leave|send) (?:some )?feedback\b"
+    r"\bwhere (?:do|can) (?:i|we) (?:give|leave|send) (?:some )?feedback\b|"
+    r"\b(?:feed back|feedback) (?:on|about)\b|\bshare (?:my|our) (?:experience|views?|thoughts)\b|"
+    r"\btell you (?:how|what) .{0,40}\b(?:went|was like|go)\b|\bhow .{0,30} went\b"
 )
 _COMPLAIN = re.compile(
     r"\b(?:complain|complaining|complaint|complaints procedure|formal complaint)\b|"
@@ -35,14 +37,27 @@ _COMPLAIN = re.compile(
     r"like \w+|with no respect|so badly|very badly)\b|"
     r"\b(?:not|never) happy with (?:the way|how)\b|\bunhappy with (?:the way|how)\b"
 )
+_NO = r"(?:refused|rejected|declined|denied|turned down|knocked back)"
+_ASKED_FOR = (
+    r"(?:assessment|application|request|referral|ehcp|ehc|plan|place|transport|support|help|"
+    r"funding|short breaks?|respite|carers? assessment|dla|pip|dfg|grant|appeal|bus pass|"
+    r"personal budget|direct payments?|reassessment|re assessment|transfer|claim|diagnosis|"
+    r"service|care|package|tribunal|it)"
+)
 _TURNED_DOWN = re.compile(
     r"\b(?:turned|turning|turn) (?:us |me |him |her |them |it )?(?:down|away)\b|"
     r"\bsent (?:us |me |him |her |them )?away\b|"
-    r"\b(?:refused|rejected|declined|denied|knocked back|said no)\b|"
-    r"\b(?:not|isnt|wasnt|arent|werent|isn t|wasn t) eligible\b|\bineligible\b|"
-    r"\b(?:dont|doesnt|didnt|wont|do not|does not|did not|will not|dont) "
-    r"(?:qualify|meet (?:the|their) (?:criteria|threshold))\b|"
-    r"\bdoesn t qualify\b|\bdon t qualify\b|\bnot (?:bad|severe|disabled) enough\b|"
+    rf"\b(?:was|were|been|got|get|be|is|are|being) {_NO}\b|"
+    rf"\b{_NO} (?:for |us |him |her |me |them |our |my |his |their |the |an |a |again )*"
+    rf"{_ASKED_FOR}\b|"
+    rf"\b{_ASKED_FOR} (?:was |were |got |has been |have been |been )?{_NO}\b|"
+    r"\b(?:refused|declined|refuse|decline|wont|won t) to (?:assess|do|give|fund|provide|issue|"
+    r"name|accept|refer|see|help|carry out|consider|apply|offer|support)\b|"
+    r"\b(?:told|said) (?:us |me )?no\b|"
+    r"\b(?:not|isnt|wasnt|arent|werent|isn t|wasn t|aren t) eligible\b|\bineligible\b|"
+    r"\b(?:dont|doesnt|didnt|wont|do not|does not|did not|will not) "
+    r"(?:qualify|meet (?:the|their|any) (?:criteria|threshold))\b|"
+    r"\bdoesn t qualify\b|\bdon t qualify\b|\bnot (?:bad|severe|disabled|serious|ill) enough\b|"
     r"\b(?:below|under|not meet) (?:the|their) threshold\b|\bno (?:we|they) (?:cant|can t) help\b"
 )
 _POSITIVE = re.compile(
@@ -50,7 +65,7 @@ _POSITIVE = re.compile(
     r"lovely|great|brill|awesome|incredible|marvellous|gem|gems|star|stars|angel|angels|"
     r"lifesaver|life saver|so helpful|really helpful|very helpful|so kind|really kind|"
     r"so good|really good|very good|grateful|thankful|compliment|praise|shout out|shoutout|"
-    r"credit to|cant thank|can t thank|thank|thanks|thankyou|thx|recommend|"
+    r"credit to|credit where|cant thank|can t thank|thank|thanks|thankyou|thx|recommend|"
     r"made a (?:real |huge |big )?difference|changed (?:our|his|her|my) li(?:fe|ves)|"
     r"couldnt have done it without|over the moon|so pleased|really pleased|happy with|"
     r"loves? (?:it|going|them|her|him)|went above and beyond|above and beyond|"
@@ -60,8 +75,13 @@ _NEGATIVE = re.compile(
     r"\b(?:not|never|no one|nobody|nothing|didnt|didn t|doesnt|wont|cant|couldnt|hasnt|havent|"
     r"isnt|wasnt|but|however|although|though|late|waiting|still|again|cancel\w*|awful|"
     r"terrible|rubbish|useless|worse|worst|bad|poor|angry|upset|disappointed|complain\w*|"
-    r"problem|issue|help me|need|needs|help with|who|how|where|can i|can you|could you|"
-    r"should|would|any)\b"
+    r"problem|issue|help me|need|needs|help with|can i|can you|could you|should|would)\b"
+)
+_ASKING = re.compile(r"^(?:who|how|where|what|which|when|is|are|can|could|do|does|any)\b")
+# A question anywhere, or words that only look like praise ("great aunt"), is not praise.
+_NOT_PRAISE = re.compile(
+    r"\b(?:are we|are they|can we|can i|do we|do i|is there|are there|how do|how can|"
+    r"what can|who can|entitled|eligible)\b|\bgreat (?:aunt|uncle|grand\w*|nan|nana|niece|nephew)\b"
 )
 _THANKS_ONLY = re.compile(
     r"^(?:(?:ok|okay|great|brilliant|lovely|thats great|that s great|perfect|ah|oh) )?"
@@ -109,11 +129,14 @@ def is_praise(text: str) -> bool:
     plain = normalise(text)
     if not plain or _THANKS_ONLY.match(plain) or text.strip().endswith("?"):
         return False
-    if len(plain.split()) < 3:
+    if len(plain.split()) < 3 or _ASKING.match(plain) or _NOT_PRAISE.search(plain):
         return False
     if "compliment" in plain.split():
         return True
-    return bool(_POSITIVE.search(plain)) and not _NEGATIVE.search(plain)
+    idioms = re.sub(
+        r"\b(?:couldnt|could not|couldn t) have done it without|\bcan ?t thank", "", plain
+    )
+    return bool(_POSITIVE.search(plain)) and not _NEGATIVE.search(idioms)
 
 
 def is_complaint(text: str) -> bool:

@@ -84,7 +84,9 @@ def test_praise_is_kept_as_thanks_for_the_service_with_its_rating(app_database):
         "Thank you! I have saved your thanks for Short Breaks and Activities. "
         "I have noted your 5 out of 5."
     )
-    assert messages[0]["custom"] == {"kind": "praise", "service": "short_breaks"}
+    assert messages[0]["custom"] == {
+        "kind": "praise", "service": "short_breaks", "signpost": ["short_breaks"],
+    }  # fmt: skip
     run(ActionPraise(), tracker("PODS have been amazing, want to say thanks", message_id="m2"))
     assert feedback_rows(app_database) == [
         ("short_breaks", 5, "praise", False, None), ("pods", None, "praise", False, None),
