@@ -35,6 +35,9 @@ class ActionGreet(Action):
         """Say hello (to a young person directly, when they write as themselves), with the
         privacy note the first time; an age in the greeting ("hi im 19") is kept."""
         text = tracker.latest_message.get("text") or ""
+        if len(text.split()) >= NEED_WORDS and not text.startswith("/") and find_entries(text):
+            # a long message read as a greeting is a need with a hello in it
+            return await ActionSignpost().run(dispatcher, tracker, domain)
         who = speaker_events(tracker, text)
         young = (who[0]["value"] if who else tracker.get_slot("speaker")) == YOUNG_PERSON
         dispatcher.utter_message(text=YOUNG_GREETING if young else GREETING)

@@ -12,11 +12,13 @@ from rasa_sdk.types import DomainDict
 
 from actions import services
 from bot.directory.naming import named_entries
+from bot.directory.render import contact_sentence
 from bot.feedback.parse import parse_rating, parse_yes_no
 from bot.feedback.store import FEEDBACK, GENERAL, NewFeedback, record_feedback
 from bot.feedback.themes import load_themes, tag_themes
 from bot.feedback.you_said import latest_text
 from bot.kinds import explicit_rating, feedback_subject
+from bot.routing.complaints import complaints
 from bot.text import normalise
 
 log = logging.getLogger(__name__)
@@ -88,12 +90,27 @@ class ActionStartFeedback(Action):
                 text=f"Thank you. This is feedback about {entry.name}. {LEAVE_HINT}",
                 json_message={"kind": FEEDBACK},
             )
+        elif not text.startswith("/"):
+            self.also_heard_by(dispatcher, text)
         rating = explicit_rating(text)
         if rating:
             events.append(SlotSet("feedback_rating", str(rating)))
         if subject and len(subject.split()) >= MIN_FEEDBACK_WORDS:
             events.append(SlotSet("feedback_text", subject))
         return events
+
+    @staticmethod
+    def also_heard_by(dispatcher: CollectingDispatcher, text: str) -> None:
+        """Feedback about services that have their own listener (the NHS: Healthwatch):
+        say who else hears it, before the form."""
+        matches = services.catalog().search(text, limit=1)
+        if matches and matches[0].entry.key in complaints().handlers:
+            handler = matches[0].entry
+            dispatcher.utter_message(
+                text=f"{handler.name} also hears feedback about these services. "
+                f"{contact_sentence(handler)}",
+                json_message={"kind": FEEDBACK, "signpost": [handler.key]},
+            )
 
 
 class ValidateFeedbackForm(FormValidationAction):

@@ -114,6 +114,11 @@ class ActionComplain(Action):
         text = tracker.latest_message.get("text") or ""
         entry = service_in(text, tracker)
         route = complaints().route_for(entry.key if entry else None)
+        if entry is None:  # "the gp was dismissive": the routing rules know it is the NHS
+            from actions.cases import routing
+
+            decided = routing().decide(text, services.catalog())
+            route = complaints().route_taken_by(decided.service) or route
         about = f" about {entry.name}" if entry else ""
         directory = services.catalog().directory
         advice = directory.entry(ADVICE_KEY)
@@ -166,6 +171,11 @@ class ActionTurnedDown(Action):
             "1. Ask them to write down the reasons. You have a right to know why.",
         ]
         number = 2
+        helper = self.helper(matches, entry)
+        if helper is not None:  # help with the need itself, from someone who did not say no
+            lines.append(f"{number}. Help with this: {helper.name}. {contact_sentence(helper)}")
+            named.insert(0, helper.key)
+            number += 1
         advice = directory.entry(ADVICE_KEY)
         if advice is not None:
             lines.append(
@@ -197,3 +207,16 @@ class ActionTurnedDown(Action):
             },
         )
         return [SlotSet(slot, None) for slot in PENDING]
+
+    @staticmethod
+    def helper(matches: list[Any], refused_by: Entry | None) -> Entry | None:
+        """The best match for the need that makes no decisions about it (it takes no cases,
+        like a national helpline), so it cannot be who said no; None if there is none."""
+        from actions.cases import routing
+
+        for match in matches:
+            key = match.entry.key
+            mentioned = (ADVICE_KEY, EARLY_HELP_KEY, FORUM_KEY, YOUTH_KEY)
+            if key not in routing().services and key not in mentioned and match.entry != refused_by:
+                return match.entry
+        return None

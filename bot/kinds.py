@@ -57,7 +57,9 @@ _TURNED_DOWN = re.compile(
     r"\b(?:not|isnt|wasnt|arent|werent|isn t|wasn t|aren t) eligible\b|\bineligible\b|"
     r"\b(?:dont|doesnt|didnt|wont|do not|does not|did not|will not) "
     r"(?:qualify|meet (?:the|their|any) (?:criteria|threshold))\b|"
-    r"\bdoesn t qualify\b|\bdon t qualify\b|\bnot (?:bad|severe|disabled|serious|ill) enough\b|"
+    r"\bdoesn t qualify\b|\bdon t qualify\b|"
+    r"\b(?:said|told|says|say|saying|deemed|apparently|because)\b.{0,30}"
+    r"\bnot (?:bad|severe|disabled|serious|ill) enough\b|"
     r"\b(?:below|under|not meet) (?:the|their) threshold\b|\bno (?:we|they) (?:cant|can t) help\b"
 )
 _POSITIVE = re.compile(

@@ -49,6 +49,10 @@ class Complaints:
         """The complaints route for a directory entry (the council's when not listed)."""
         return self.routes[self.services.get(service_key or "", self.default)]
 
+    def route_taken_by(self, case_service: str) -> ComplaintsRoute | None:
+        """The route whose complaints go to ``case_service`` (e.g. healthwatch: the NHS's)."""
+        return next((r for r in self.routes.values() if r.case_service == case_service), None)
+
     def appeal_for(self, needs: Sequence[str]) -> str:
         """How to challenge a decision about the first of ``needs`` that has a route."""
         return next((self.appeals[n] for n in needs if n in self.appeals), self.default_appeal)
