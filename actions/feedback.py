@@ -88,7 +88,7 @@ class ActionStartFeedback(Action):
             events.append(SlotSet("feedback_service", entry.key))
             dispatcher.utter_message(
                 text=f"Thank you. This is feedback about {entry.name}. {LEAVE_HINT}",
-                json_message={"kind": FEEDBACK},
+                json_message={"kind": FEEDBACK, "signpost": [entry.key]},
             )
         elif not text.startswith("/"):
             self.also_heard_by(dispatcher, text)

@@ -114,11 +114,14 @@ class ActionComplain(Action):
         text = tracker.latest_message.get("text") or ""
         entry = service_in(text, tracker)
         route = complaints().route_for(entry.key if entry else None)
-        if entry is None:  # "the gp was dismissive": the routing rules know it is the NHS
-            from actions.cases import routing
+        if entry is None:  # "the gp was dismissive": the search or the routing rules know
+            from actions.cases import routing  # it is the NHS's to hear
 
-            decided = routing().decide(text, services.catalog())
-            route = complaints().route_taken_by(decided.service) or route
+            top = services.catalog().search(text, limit=1)
+            heard_by = [m.entry.key for m in top if m.entry.key in complaints().handlers]
+            heard_by.append(routing().decide(text, services.catalog()).service)
+            taken = [r for k in heard_by if (r := complaints().route_taken_by(k))]
+            route = taken[0] if taken else route
         about = f" about {entry.name}" if entry else ""
         directory = services.catalog().directory
         advice = directory.entry(ADVICE_KEY)
@@ -161,9 +164,13 @@ class ActionTurnedDown(Action):
         text = tracker.latest_message.get("text") or ""
         catalog = services.catalog()
         directory = catalog.directory
+        from actions.cases import routing
+
         entry = service_in(text, tracker)
         matches = catalog.search(text, limit=3) if not text.startswith("/") else []
         needs = [n for m in matches for n in m.entry.needs] + list(entry.needs if entry else ())
+        # Only a service that makes decisions (one that takes cases) can have said no.
+        entry = entry if entry is not None and entry.key in routing().services else None
         young = tracker.get_slot("speaker") == YOUNG_PERSON
         named = [ADVICE_KEY]
         lines = [
