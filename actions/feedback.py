@@ -26,6 +26,7 @@ FORM_SLOTS = ("feedback_service", "feedback_rating", "feedback_text", "feedback_
 # Leaving a form is "exit" or "back" on every channel: never a carrier keyword (STOP, END,
 # QUIT, CANCEL), which on SMS would unsubscribe the family.
 LEAVE_HINT = 'Say "exit" to leave at any time.'
+CARRIER_KEYWORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
 GENERAL_WORDS = ("general", "not sure", "dont know", "none", "no service", "all", "everything")
 
 
@@ -220,7 +221,12 @@ class ActionCancelFeedback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        """Leave the form at once and keep nothing."""
+        """Leave the form at once and keep nothing. On SMS a carrier keyword (STOP, CANCEL,
+        END, QUIT ...) is the channel's to answer: the form closes without a word from us,
+        so the family gets only the one opt-out confirmation the channel allows."""
+        text = (tracker.latest_message.get("text") or "").strip().upper()
+        if tracker.get_latest_input_channel() == "sms" and text in CARRIER_KEYWORDS:
+            return [ActiveLoop(None), *_clear_form()]
         dispatcher.utter_message(
             text="OK, I have left the feedback. I have not kept any of that. "
             "What else can I help with?"

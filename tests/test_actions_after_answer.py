@@ -265,3 +265,16 @@ def test_a_young_person_is_spoken_to_directly_and_their_age_filters_what_is_name
     _, events = run(ActionSignpost(), tracker("what about my other son, he needs speech therapy",
                                               slots=slots))  # fmt: skip
     assert SlotSet("age", None) in events and SlotSet("speaker", "parent") in events
+
+
+def test_a_carrier_keyword_by_sms_closes_the_form_without_a_second_message():
+    from rasa_sdk.events import ActiveLoop
+
+    from actions.feedback import ActionCancelFeedback
+
+    messages, events = run(ActionCancelFeedback(), tracker("STOP", "cancel"))
+    assert messages == [] and events[0] == ActiveLoop(None)
+    messages, _ = run(ActionCancelFeedback(), tracker("exit", "cancel"))
+    assert messages[0]["text"].startswith("OK, I have left the feedback.")
+    messages, _ = run(ActionCancelFeedback(), tracker("stop", "cancel", channel="telegram"))
+    assert messages[0]["text"].startswith("OK, I have left the feedback.")
