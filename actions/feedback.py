@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -26,6 +27,11 @@ FORM_SLOTS = ("feedback_service", "feedback_rating", "feedback_text", "feedback_
 # Leaving a form is "exit" or "back" on every channel: never a carrier keyword (STOP, END,
 # QUIT, CANCEL), which on SMS would unsubscribe the family.
 LEAVE_HINT = 'Say "exit" to leave at any time.'
+FEEDBACK_WORDS = re.compile(
+    r"\b(?:feed ?back|review|rate|rating|comments?|complain\w*|compliments?|say|tell|give|"
+    r"leave|share|send|want|like|would|some|i|to|can|where|how|do|my|our|a|the)\b",
+    re.IGNORECASE,
+)
 CARRIER_KEYWORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
 GENERAL_WORDS = ("general", "not sure", "dont know", "none", "no service", "all", "everything")
 
@@ -104,7 +110,8 @@ class ActionStartFeedback(Action):
     def also_heard_by(dispatcher: CollectingDispatcher, text: str) -> None:
         """Feedback about services that have their own listener (the NHS: Healthwatch):
         say who else hears it, before the form."""
-        matches = services.catalog().search(text, limit=1)
+        about = FEEDBACK_WORDS.sub(" ", text)  # "I want to give feedback" alone is about nothing
+        matches = services.catalog().search(about, limit=1) if len(about.split()) >= 2 else []
         if matches and matches[0].entry.key in complaints().handlers:
             handler = matches[0].entry
             dispatcher.utter_message(

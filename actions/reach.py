@@ -20,7 +20,7 @@ from bot.directory.naming import named_entries
 from bot.directory.render import SAMPLE_NOTICE, contact_sentence
 from bot.directory.topics import FRONT_DOOR_KEY
 from bot.glossary import asked_term, glossary
-from bot.language import detect, in_danger, reply_text
+from bot.language import detect, in_danger, reply_text, translations
 from bot.routing.callbacks import CALL_BACK, request_call_back
 from bot.routing.rules import Decision
 from bot.safety import emergency_text
@@ -169,7 +169,8 @@ class ActionOtherLanguage(Action):
         from actions.signpost import ActionSignpost
 
         text = tracker.latest_message.get("text") or ""
-        language = detect(text)
+        code = next(tracker.get_latest_entity_values("language"), None)
+        language = translations().languages.get(code) if code else detect(text)
         if language is None:
             return await ActionSignpost().run(dispatcher, tracker, domain)
         directory = services.catalog().directory

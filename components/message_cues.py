@@ -6,14 +6,19 @@ reference, before the safety override, which always has the last word.
 
 from __future__ import annotations
 
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.shared.nlu.constants import INTENT, TEXT
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.feedback.parse import is_cancel
 from bot.glossary import asked_term
 from bot.kinds import COMPLAINT, FEEDBACK, PRAISE, TURNED_DOWN, kind_cue
-from bot.language import detect
+from bot.language import detect, warm_up
 from components.intent_override import IntentOverride
 
 KIND_INTENTS = {
@@ -60,10 +65,31 @@ class GlossaryQuestionIntent(IntentOverride):
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class OtherLanguageIntent(IntentOverride):
-    """A message we are sure is in another language we answer in: intent `other_language`."""
+    """A message we are sure is in another language we answer in: intent `other_language`,
+    and the language's code as entity `language` (so the action server need not detect)."""
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> OtherLanguageIntent:
+        warm_up()  # as the model loads, not on a family's first message
+        return cls()
 
     def intent_for(self, message: Message) -> str | None:
-        return "other_language" if detect(message.get(TEXT) or "") is not None else None
+        language = detect(message.get(TEXT) or "")
+        if language is None:
+            return None
+        text = message.get(TEXT) or ""
+        entity = {
+            "entity": "language", "value": language.code, "start": 0, "end": len(text),
+            "extractor": type(self).__name__,
+        }  # fmt: skip
+        message.set(ENTITIES, [*(message.get(ENTITIES) or []), entity], add_to_output=True)
+        return "other_language"
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)

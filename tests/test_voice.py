@@ -374,8 +374,9 @@ def test_7_records_a_spoken_message_as_a_case_and_asks_on_the_keypad_about_a_cal
     assert call.gather_path() == f"/webhooks/voice/gather?mode=consent&misses=0&ref={reference}"
     said = words(assistant, call.press("2"))
     spelled = f"T W, {' '.join(reference[3:6])}, {' '.join(reference[6:])}"
-    assert said[:4] == [
-        f"Thank you. Your message is now case {spelled}.",
+    assert said[:5] == [
+        "Thank you.",
+        f"Your message is now case {spelled}.",
         "It has gone to Learning Support Advisory Teachers (LSAT).",
         "They will listen to it.",
         "They will not call you back, as you asked.",
@@ -403,7 +404,7 @@ def test_1_after_a_recording_keeps_the_number_for_a_call_back(assistant):
         RecordingUrl=url, RecordingSid="RE" + "b" * 32, RecordingDuration="9", Digits="#",
     )  # fmt: skip
     said = words(assistant, call.press("1"))
-    assert said[2:3] == ["They will call you back on this number, within 3 working days."]
+    assert said[3:4] == ["They will call you back on this number, within 3 working days."]
     sender = pseudonymise(KEY, "voice", phone)
     ((reference, service, consent, case_sender),) = _count(
         assistant,
