@@ -15,7 +15,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.feedback.parse import is_cancel
+from bot.feedback.parse import is_cancel, wants_to_leave
 from bot.glossary import asked_term
 from bot.kinds import COMPLAINT, FEEDBACK, PRAISE, TURNED_DOWN, kind_cue
 from bot.language import detect, warm_up
@@ -94,7 +94,18 @@ class OtherLanguageIntent(IntentOverride):
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class LeaveIntent(IntentOverride):
-    """ "exit", "back", "never mind", "forget it" alone: intent `cancel` (leave a form)."""
+    """ "exit", "back", "never mind", "forget it" alone: intent `cancel` (leave a form).
+    And the other way: the model's `cancel` for words with no sign of leaving ("quick and
+    clear", an answer to a form's question) becomes `nlu_fallback`, so no answer is lost."""
 
     def intent_for(self, message: Message) -> str | None:
-        return "cancel" if is_cancel(message.get(TEXT) or "") else None
+        text = message.get(TEXT) or ""
+        if is_cancel(text):
+            return "cancel"
+        if (
+            _predicted(message) == "cancel"
+            and not text.startswith("/")
+            and not wants_to_leave(text)
+        ):
+            return "nlu_fallback"
+        return None
