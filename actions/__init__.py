@@ -6,17 +6,37 @@ from actions.directory_feedback import ActionDirectoryFeedback
 from actions.feedback import (
     ActionAskFeedbackService,
     ActionCancelFeedback,
+    ActionStartFeedback,
     ActionSubmitFeedback,
     ActionWhatChanged,
     ValidateFeedbackForm,
 )
+from actions.kinds import ActionComplain, ActionPraise, ActionTurnedDown
 from actions.listen import ActionReadAloud, ActionTextOnly
 from actions.privacy import ActionConfirmDelete, ActionDeleteMyData
+from actions.reach import (
+    ActionContactRoute,
+    ActionCreateCallBack,
+    ActionExplainTerm,
+    ActionOfferCallBack,
+    ActionOpeningHours,
+    ActionOtherLanguage,
+)
 from actions.safety import ActionCrisis, ActionSafeguardingFollowup
 from actions.signpost import ActionMoreOptions, ActionSignpost, ActionTalkToSomeone
 
 __all__ = [
     "ActionDirectoryFeedback",
+    "ActionComplain",
+    "ActionContactRoute",
+    "ActionCreateCallBack",
+    "ActionExplainTerm",
+    "ActionOfferCallBack",
+    "ActionOpeningHours",
+    "ActionOtherLanguage",
+    "ActionPraise",
+    "ActionStartFeedback",
+    "ActionTurnedDown",
     "ActionCaseStatus",
     "ActionCreateCase",
     "ActionRaiseIssue",

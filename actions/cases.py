@@ -13,11 +13,22 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import services
 from bot.directory.render import contact_sentence
 from bot.routing.cases import case_for_sender, create_case, status_text
+from bot.routing.my_cases import my_cases_text, open_cases_for
 from bot.routing.references import find_reference
 from bot.routing.rules import Decision, Routing, load_routing
 
 log = logging.getLogger(__name__)
-CHANNELS_THAT_UPDATE = {"sms": "by text", "telegram": "on Telegram", "whatsapp": "on WhatsApp"}
+UPDATES = {
+    "sms": "I will text you when it changes.",
+    "telegram": "I will message you here when it changes.",
+    "whatsapp": "I will message you on WhatsApp when it changes.",
+}
+ASK_ANY_TIME = 'Ask me "any news on my case?" here at any time.'
+
+
+def reference_line(reference: str) -> str:
+    """The reference, shown plainly (only the phone line spells it out, as it speaks)."""
+    return f"Your case reference is {reference}. {ASK_ANY_TIME}"
 
 
 @lru_cache(maxsize=1)
@@ -43,14 +54,14 @@ class ActionRaiseIssue(Action):
         name = entry.name if entry else "the Local Offer team"
         days = max(1, round(routing().route_for(decision.service).target_hours / 24))
         channel = tracker.get_latest_input_channel() or ""
-        updates = CHANNELS_THAT_UPDATE.get(channel, "when you ask me")
+        updates = UPDATES.get(channel, ASK_ANY_TIME)
         contact = f"\nOr contact them yourself. {contact_sentence(entry)}" if entry else ""
         reply_time = f"They aim to reply within {days} working day{'s' if days > 1 else ''}."
         dispatcher.utter_message(
             text=(
                 f'I can send this to {name}: "{_quote(text)}"\n'
                 f"{reply_time} "
-                f"You will get a case reference. I will update you {updates}.\n"
+                f"You will get a case reference. {updates}\n"
                 f"Shall I send it? I will keep your details only for this.{contact}"
             ),
             buttons=[
@@ -58,6 +69,7 @@ class ActionRaiseIssue(Action):
                 {"title": "No, don't send", "payload": "/deny"},
             ],
             json_message={
+                "kind": "problem",
                 "signpost": [decision.service],
                 # On SMS the family's own words are not repeated back: each character costs.
                 "sms": f"I can send this to {name}. {reply_time} "
@@ -106,18 +118,15 @@ class ActionCreateCase(Action):
                 "Please try again in a few minutes."
             )
             return clear
-        spaced = " ".join(case.reference.replace("-", " "))
         try:
             entry = services.catalog().directory.entry(case.service_key)
         except Exception:  # the directory is unavailable: the case is stored all the same
             entry = None
-        name = entry.name if entry else "the team"
+        name = entry.name if entry else "the right team"
         # The case is "sent" only once the outbox has delivered it: say what is true now.
         dispatcher.utter_message(
-            text=f"Thank you. I am sending it to {name} now. "
-            f"Your case reference is {case.reference}.\n"
-            f"Say it like this: {spaced}.\n"
-            f'Ask me "what is happening with {case.reference}" at any time.'
+            text=f"Thank you. I am sending it to {name} now.\n{reference_line(case.reference)}",
+            json_message={"case": case.reference},
         )
         return clear
 
@@ -132,8 +141,10 @@ class ActionCaseStatus(Action):
         """Tell the person who raised a case where it is; nobody else."""
         reference = find_reference(tracker.latest_message.get("text") or "")
         if reference is None:
+            directory = services.catalog().directory
+            cases = open_cases_for(services.engine(), tracker.sender_id)
             dispatcher.utter_message(
-                text="Please tell me your case reference. It looks like TW-7K3QXZ."
+                text=my_cases_text(cases, lambda k: getattr(directory.entry(k), "name", k))
             )
             return []
         case = case_for_sender(services.engine(), reference, tracker.sender_id)

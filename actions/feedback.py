@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -11,14 +12,27 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import services
+from bot.directory.naming import named_entries
+from bot.directory.render import contact_sentence
 from bot.feedback.parse import parse_rating, parse_yes_no
-from bot.feedback.store import GENERAL, NewFeedback, record_feedback
+from bot.feedback.store import FEEDBACK, GENERAL, NewFeedback, record_feedback
 from bot.feedback.themes import load_themes, tag_themes
 from bot.feedback.you_said import latest_text
+from bot.kinds import explicit_rating, feedback_subject
+from bot.routing.complaints import complaints
 from bot.text import normalise
 
 log = logging.getLogger(__name__)
 FORM_SLOTS = ("feedback_service", "feedback_rating", "feedback_text", "feedback_consent")
+# Leaving a form is "exit" or "back" on every channel: never a carrier keyword (STOP, END,
+# QUIT, CANCEL), which on SMS would unsubscribe the family.
+LEAVE_HINT = 'Say "exit" to leave at any time.'
+FEEDBACK_WORDS = re.compile(
+    r"\b(?:feed ?back|review|rate|rating|comments?|complain\w*|compliments?|say|tell|give|"
+    r"leave|share|send|want|like|would|some|i|to|can|where|how|do|my|our|a|the)\b",
+    re.IGNORECASE,
+)
+CARRIER_KEYWORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
 GENERAL_WORDS = ("general", "not sure", "dont know", "none", "no service", "all", "everything")
 
 
@@ -43,10 +57,68 @@ class ActionAskFeedbackService(Action):
         buttons.append({"title": "General feedback", "payload": "General"})
         dispatcher.utter_message(
             text='Thank you. Which service is it about? Say "general" if it is not about one. '
-            'Say "stop" at any time.',
+            f"{LEAVE_HINT}",
             buttons=buttons,
+            json_message={"kind": FEEDBACK},
         )
         return []
+
+
+MIN_FEEDBACK_WORDS = 6  # "feedback: <this many words or more>" is the feedback itself
+
+
+class ActionStartFeedback(Action):
+    def name(self) -> str:
+        return "action_start_feedback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Before the form: fill in what the request already says ("feedback about PODS":
+        the service; "5 stars": the rating; "feedback: <a sentence>": what to tell us)."""
+        text = tracker.latest_message.get("text") or ""
+        # Only slots left over from an earlier form are cleared: the form checks every
+        # slot set before it starts.
+        events: list[dict[str, Any]] = [
+            SlotSet(slot, None) for slot in FORM_SLOTS if tracker.get_slot(slot) is not None
+        ]
+        if text.startswith("/"):
+            return events
+        subject = feedback_subject(text)
+        catalog = services.catalog()
+        named = named_entries(catalog.directory, subject or text)
+        entry = named[0] if named else None
+        if entry is None and subject:
+            matches = catalog.search(subject, limit=1)
+            entry = matches[0].entry if matches else None
+        if entry is not None:
+            events.append(SlotSet("feedback_service", entry.key))
+            dispatcher.utter_message(
+                text=f"Thank you. This is feedback about {entry.name}. {LEAVE_HINT}",
+                json_message={"kind": FEEDBACK, "signpost": [entry.key]},
+            )
+        elif not text.startswith("/"):
+            self.also_heard_by(dispatcher, text)
+        rating = explicit_rating(text)
+        if rating:
+            events.append(SlotSet("feedback_rating", str(rating)))
+        if subject and len(subject.split()) >= MIN_FEEDBACK_WORDS:
+            events.append(SlotSet("feedback_text", subject))
+        return events
+
+    @staticmethod
+    def also_heard_by(dispatcher: CollectingDispatcher, text: str) -> None:
+        """Feedback about services that have their own listener (the NHS: Healthwatch):
+        say who else hears it, before the form."""
+        about = FEEDBACK_WORDS.sub(" ", text)  # "I want to give feedback" alone is about nothing
+        matches = services.catalog().search(about, limit=1) if len(about.split()) >= 2 else []
+        if matches and matches[0].entry.key in complaints().handlers:
+            handler = matches[0].entry
+            dispatcher.utter_message(
+                text=f"{handler.name} also hears feedback about these services. "
+                f"{contact_sentence(handler)}",
+                json_message={"kind": FEEDBACK, "signpost": [handler.key]},
+            )
 
 
 class ValidateFeedbackForm(FormValidationAction):
@@ -74,7 +146,9 @@ class ValidateFeedbackForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """Accept 1 to 5, words ("really good", "meh") or an emoji; otherwise ask again."""
-        rating = parse_rating(str(value or ""))
+        if value is None:
+            return {"feedback_rating": None}
+        rating = parse_rating(str(value))
         if rating is None:
             dispatcher.utter_message(
                 text="Sorry, I didn't get that. Please reply with a number from 1 to 5."
@@ -86,6 +160,8 @@ class ValidateFeedbackForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         text = str(value or "").strip()
+        if value is None:
+            return {"feedback_text": None}
         if not text:
             dispatcher.utter_message(text="Please tell me in a few words.")
             return {"feedback_text": None}
@@ -95,7 +171,9 @@ class ValidateFeedbackForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """Yes keeps contact details to reply; no keeps the feedback anonymous."""
-        text = str(value or "")
+        if value is None:
+            return {"feedback_consent": None}
+        text = str(value)
         answer = {"/affirm": True, "/deny": False}.get(text.strip(), parse_yes_no(text))
         if answer is None:
             intent = tracker.latest_message.get("intent", {}).get("name")
@@ -150,8 +228,16 @@ class ActionCancelFeedback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        """Leave the form at once and keep nothing."""
-        dispatcher.utter_message(text="OK, I have stopped. I have not kept any of that.")
+        """Leave the form at once and keep nothing. On SMS a carrier keyword (STOP, CANCEL,
+        END, QUIT ...) is the channel's to answer: the form closes without a word from us,
+        so the family gets only the one opt-out confirmation the channel allows."""
+        text = (tracker.latest_message.get("text") or "").strip().upper()
+        if tracker.get_latest_input_channel() == "sms" and text in CARRIER_KEYWORDS:
+            return [ActiveLoop(None), *_clear_form()]
+        dispatcher.utter_message(
+            text="OK, I have left the feedback. I have not kept any of that. "
+            "What else can I help with?"
+        )
         return [ActiveLoop(None), *_clear_form()]
 
 

@@ -19,6 +19,7 @@ from bot.directory.age_question import (
 )
 from bot.directory.render import contact_sentence, signpost_sms, signpost_text
 from bot.directory.search import MAX_CHILD_AGE
+from bot.person import PARENT, YOUNG_PERSON, about_another_child, speaker_of
 from bot.text import clean_input
 
 NEED_PREFIX = "need:"
@@ -30,6 +31,8 @@ AGE_SLOT = "age"  # also the entity the age buttons carry
 PENDING_SLOT = "age_pending_query"  # the need waiting for the answer to the age question
 ASKED_SLOT = "age_asked"
 AGE_FIRST = "Thank you. What do you need help with? Pick a topic, or tell me in your own words."
+SPEAKER_SLOT = "speaker"  # young_person (writing about themselves) or parent
+YOUNG_AGE_QUESTION = "How old are you? Services differ by age."
 
 
 def find_entries(query: str, exclude: tuple[str, ...] = (), age: int | None = None) -> list[Entry]:
@@ -51,9 +54,28 @@ def _age_value(value: Any) -> int | None:
 
 
 def _known_age(tracker: Tracker, query: str) -> int | None:
-    """The age for ``query``: one it states itself, else the one given earlier in the chat."""
+    """The age for ``query``: one it states itself, else the one given earlier in the chat,
+    unless this message is about another child ("my other son", or a young person who
+    wrote about themselves now writing about their child)."""
     stated = None if query.startswith(NEED_PREFIX) else extract_age(query)
-    return stated if stated is not None else _age_value(tracker.get_slot(AGE_SLOT))
+    if stated is not None or _another_child(tracker, query):
+        return stated
+    return _age_value(tracker.get_slot(AGE_SLOT))
+
+
+def _another_child(tracker: Tracker, text: str) -> bool:
+    if text.startswith(NEED_PREFIX):
+        return False
+    was = tracker.get_slot(SPEAKER_SLOT)
+    return about_another_child(text) or (was == YOUNG_PERSON and speaker_of(text) == PARENT)
+
+
+def speaker_events(tracker: Tracker, text: str) -> list[dict[str, Any]]:
+    """Remember who is writing when the message says so (kept for the rest of the chat)."""
+    speaker = None if text.startswith("/") else speaker_of(text)
+    if speaker and speaker != tracker.get_slot(SPEAKER_SLOT):
+        return [SlotSet(SPEAKER_SLOT, speaker)]
+    return []
 
 
 def show_signpost(
@@ -122,18 +144,23 @@ class ActionSignpost(Action):
         text, cut = clean_input(tracker.latest_message.get("text") or "", MAX_INPUT)
         if cut:
             dispatcher.utter_message(text=LONG_NOTE)
+        who = speaker_events(tracker, text)
         query, age = _answer_to_question(tracker, text, need)
         if query == text and age is not None and _is_age_only(tracker):
-            return self.age_first(dispatcher, tracker, age)
+            return [*who, *self.age_first(dispatcher, tracker, age)]
         if not query:
             query = f"{NEED_PREFIX}{need}" if need else text
             age = _known_age(tracker, query)
             if age is None and _should_ask_age(tracker, query):
-                dispatcher.utter_message(text=AGE_QUESTION, buttons=question_buttons())
-                return [SlotSet(PENDING_SLOT, query), SlotSet(ASKED_SLOT, True)]
-        events = [SlotSet(PENDING_SLOT, None)] if tracker.get_slot(PENDING_SLOT) else []
+                young = (who[0]["value"] if who else tracker.get_slot(SPEAKER_SLOT)) == YOUNG_PERSON
+                question = YOUNG_AGE_QUESTION if young else AGE_QUESTION
+                dispatcher.utter_message(text=question, buttons=question_buttons())
+                return [*who, SlotSet(PENDING_SLOT, query), SlotSet(ASKED_SLOT, True)]
+        events = [*who, *([SlotSet(PENDING_SLOT, None)] if tracker.get_slot(PENDING_SLOT) else [])]
         if age is not None and _age_value(tracker.get_slot(AGE_SLOT)) != age:
             events.append(SlotSet(AGE_SLOT, str(age)))
+        elif age is None and tracker.get_slot(AGE_SLOT) and _another_child(tracker, query):
+            events.append(SlotSet(AGE_SLOT, None))
         entries = find_entries(query, age=age)
         if not entries:
             dispatcher.utter_message(

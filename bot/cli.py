@@ -151,6 +151,11 @@ def cmd_cases_show(args: argparse.Namespace) -> int:
     say(f"{case.reference}: {case.status}, {case.urgency}, for {case.service_key}")
     say(f"Channel: {case.channel}. Due: {case.due_at:%Y-%m-%d %H:%M}.")
     say(f"What the family said: {one_line(case.summary)}")
+    from bot.routing.callbacks import call_back_number, wants_call_back
+
+    if wants_call_back(engine, case.reference):
+        number = call_back_number(engine, case.reference) or "no longer kept (erased)"
+        say(f"Call back: yes, on {one_line(number)}")
     for event in history(engine, args.reference):
         note = f" - {one_line(event.note)}" if event.note else ""
         say(f"  {event.at:%Y-%m-%d %H:%M} {event.status} by {one_line(event.by)}{note}")

@@ -75,6 +75,7 @@ class Settings:
     staff_port: int = 5080
     staff_public_url: str = "http://localhost:5080"
     staff_secret_key: str = ""
+    assistant_now: str = ""  # ISO 8601; fixes "now" for opening hours in tests and demos
 
     @property
     def twilio_signing_token(self) -> str:
@@ -142,4 +143,5 @@ def load_settings(environ_file: Path | None = None) -> Settings:
             "STAFF_PUBLIC_URL", f"http://localhost:{_env('STAFF_PORT', '5080', dotenv)}", dotenv
         ).rstrip("/"),
         staff_secret_key=_env("STAFF_SECRET_KEY", "", dotenv),
+        assistant_now=_env("ASSISTANT_NOW", "", dotenv),
     )

@@ -19,6 +19,7 @@ from bot.contacts import erase_contacts, expire_contacts, expire_inbound
 from bot.feedback.store import erase_feedback, expire_feedback
 from bot.notify.personal import erase_outbox, expire_outbox
 from bot.privacy import ErasureTarget, RetentionRun
+from bot.routing.callbacks import erase_call_backs, expire_call_backs
 from bot.routing.cases import erase_cases, expire_cases
 from bot.safety_log import erase_flags, expire_flags
 from bot.speech.cache import erase_audio, expire_audio
@@ -190,6 +191,7 @@ INVENTORY: tuple[Table, ...] = (
             "consent",
             "consent_wording",
             "consent_at",
+            "kind",
         ),  # fmt: skip
         told="feedback you asked us to reply to",
         erase=erase_feedback,
@@ -206,6 +208,31 @@ INVENTORY: tuple[Table, ...] = (
         "who was told about a change (deleted with the feedback)",
         {},
         _others("item_id", "feedback_id", "sent_at"),
+    ),
+    Table(
+        "call_backs",
+        "your yes to a call back (the number itself is in contacts)",
+        {
+            "sender": Personal(
+                "your pseudonym, linking the call back to your number",
+                ROW_DELETED,
+                "deleted RETENTION_DAYS after the request, once its case is closed",
+            ),
+            "consent_wording": Personal(
+                "the exact words you agreed to",
+                ROW_DELETED,
+                "deleted with the request",
+            ),
+            "requested_at": Personal(
+                "when you asked",
+                ROW_DELETED,
+                "deleted with the request",
+            ),
+        },
+        _others("id", "case_id", "channel"),
+        told="call-back requests",
+        erase=erase_call_backs,
+        expire=expire_call_backs,
     ),
     Table(
         "cases",

@@ -64,15 +64,32 @@ def segments(text: str) -> int:
     return 1 if length <= UCS2_SINGLE else -(-length // UCS2_MULTI)
 
 
+def own_numbers(buttons: Sequence[Mapping[str, Any]]) -> bool:
+    """True when each button's payload is its own one-digit number ("5" for "5 Very good"):
+    a rating scale, whose numbers must never be renumbered."""
+    payloads = [str(b.get("payload") or "") for b in buttons]
+    return bool(payloads) and all(p.isdigit() and len(p) == 1 for p in payloads)
+
+
 def numbered_menu(buttons: Sequence[Mapping[str, Any]]) -> str:
-    """Buttons as a menu a basic phone can answer: 'Reply 1 More options, 2 Talk ...'."""
+    """Buttons as a menu a basic phone can answer: 'Reply 1 More options, 2 Talk ...'.
+    A rating scale keeps its own numbers: 'Reply 5 for Very good, ... 1 for Very bad.'"""
+    if own_numbers(buttons):
+        options = [
+            f"{b['payload']} for {str(b['title']).removeprefix(str(b['payload'])).strip()}"
+            for b in buttons
+        ]
+        return "Reply " + ", ".join(options) + "."
     options = [f"{n} {b['title']}" for n, b in enumerate(buttons, start=1)]
     return "Reply " + ", ".join(options) + "."
 
 
 def pick_option(text: str, buttons: Sequence[Mapping[str, Any]]) -> str | None:
-    """The payload chosen by a reply of "1", "2", ... to the last menu, if any."""
+    """The payload chosen by a reply of "1", "2", ... to the last menu, if any (on a rating
+    scale, the number typed is the rating itself)."""
     choice = text.strip().rstrip(".")
+    if own_numbers(buttons):
+        return choice if any(str(b["payload"]) == choice for b in buttons) else None
     if choice.isdigit() and 1 <= int(choice) <= len(buttons):
         return str(buttons[int(choice) - 1]["payload"])
     return None
@@ -94,18 +111,23 @@ def render(messages: Iterable[Mapping[str, Any]]) -> SmsReply:
     """Join a turn's bot messages into one plain GSM-7 SMS ending with a numbered menu.
 
     Custom payloads are not for SMS, except a shorter wording of the message just before
-    (``{"sms": "..."}``), which replaces it: each character costs the council money.
+    (``{"sms": "..."}``), which replaces it: each character costs the council money; and
+    ``{"unicode": true}`` on a message in another language, which keeps its script.
     """
-    texts: list[str] = []
+    texts: list[list[Any]] = []  # [text, keep its own script]
     buttons: list[Mapping[str, Any]] = []
     for message in messages:
-        shorter = (message.get("custom") or {}).get("sms")
-        if shorter and texts:
-            texts[-1] = str(shorter)
+        custom = message.get("custom") or {}
+        # Rasa sends a message's custom payload just after its text, as a message of its own.
+        if custom.get("sms") and texts:
+            texts[-1] = [str(custom["sms"]), False]
+        if custom.get("unicode") and texts and not message.get("text"):
+            texts[-1][1] = True  # a reply in another language keeps its script
         if message.get("text"):
-            texts.append(str(message["text"]))
+            texts.append([str(message["text"]), bool(custom.get("unicode"))])
         if message.get("buttons"):
             buttons = list(message["buttons"])  # only the last menu can be answered
     if buttons:
-        texts.append(numbered_menu(buttons))
-    return SmsReply(to_gsm7("\n".join(texts)), tuple(buttons))
+        texts.append([numbered_menu(buttons), False])
+    plain = [text.strip() if keep else to_gsm7(text) for text, keep in texts]
+    return SmsReply("\n".join(t for t in plain if t), tuple(buttons))

@@ -3,8 +3,9 @@
 A call hears a short welcome, then a <Gather> for speech or one key. What the caller says
 goes to Rasa (so the safety override applies); the answer is played from the audio cache
 or read by Twilio's <Say> while its audio is made in the background. After an answer:
-9 repeats it, 5 sends it by text, 7 records a message about a service, 0 starts again,
-8 plays the Who's Who audio guide topic by topic (``bot.publish.phone``).
+9 repeats it, 5 sends it by text, 7 records a message (a case, with a call back if the
+caller agrees on the keypad), 0 starts again, 8 plays the Who's Who audio guide topic by
+topic (``bot.publish.phone``).
 Silence or not being understood twice gives the keypad menu of the main topics (1-8).
 
 Every request is checked with Twilio's ``RequestValidator`` (403 if wrong). The little
@@ -40,10 +41,13 @@ from bot.db import shared_engine
 from bot.directory.records import Directory, Entry
 from bot.directory.store import load_directory
 from bot.directory.topics import FRONT_DOOR_KEY
-from bot.feedback.store import NewFeedback, record_feedback
+from bot.feedback.parse import parse_yes_no
 from bot.notify.outbox import enqueue
 from bot.privacy import pseudonymise
 from bot.publish import phone as whos_who
+from bot.routing import callbacks
+from bot.routing.cases import get_case
+from bot.routing.rules import load_routing
 from bot.safeguard import crisis_fallback
 from bot.safety import check_message, emergency_text
 from bot.speech import phrases
@@ -64,7 +68,7 @@ RECORD_SECONDS = 120
 PHONE = re.compile(r"^\+\d{8,15}$")
 # Caller ids Twilio gives a withheld number: ANONYMOUS, RESTRICTED, UNKNOWN on a keypad.
 ANONYMOUS = {"+266696687", "+7378742833", "+8656696"}
-ASK, MENU, ANSWERED, CHOOSE = "ask", "menu", "answered", "choose"
+ASK, MENU, ANSWERED, CHOOSE, CONSENT = "ask", "menu", "answered", "choose", "consent"
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
@@ -91,6 +95,7 @@ class VoiceInput(InputChannel):
         self.tasks: set[asyncio.Task[Any]] = set()
         self._cache: SpeechCache | None = None
         self._directory: tuple[float, Directory, str] | None = None
+        self._routing: Any = None
         if not speech.engines:
             log.warning("voice: no speech engine (SPEECH_ENGINES): calls hear Twilio's <Say>")
 
@@ -136,8 +141,8 @@ class VoiceInput(InputChannel):
     def say(self, target: TwiML, text: str, private: str = "") -> None:
         self.speaker.say(target, text, private)
 
-    def gather(self, reply: VoiceResponse, mode: str, misses: int = 0) -> TwiML:
-        action = self.url("gather", mode=mode, misses=misses)
+    def gather(self, reply: VoiceResponse, mode: str, misses: int = 0, **extra: str) -> TwiML:
+        action = self.url("gather", mode=mode, misses=misses, **extra)
         try:
             hints = self.hints()
         except Exception:
@@ -194,6 +199,8 @@ class VoiceInput(InputChannel):
         misses = int(request.args.get("misses", "0") or 0)
         digits = (request.form.get("Digits") or "").strip()[:1]
         speech = (request.form.get("SpeechResult") or "").strip()
+        if mode == CONSENT:  # after a phone message: 1 (or "yes") is yes to a call back
+            return self.call_back_answer(request, digits == "1" or parse_yes_no(speech) is True)
         if digits:
             return await self.pressed(request, digits, mode, misses, on_new_message)
         if speech:
@@ -406,13 +413,13 @@ class VoiceInput(InputChannel):
         return phrases.TEXT_SENT
 
     def record(self, reply: VoiceResponse) -> HTTPResponse:
-        """Record a spoken message about a service (7); # ends it, 1 ends it and asks for a call."""
+        """Record a spoken message about a service (7); the hash key ends it."""
         self.say(reply, phrases.RECORD_PROMPT)
         reply.record(
             action=self.url("recorded"),
             method="POST",
             timeout=5,
-            finish_on_key="#1",
+            finish_on_key="#",
             max_length=RECORD_SECONDS,
             play_beep=True,
             trim="trim-silence",
@@ -422,38 +429,80 @@ class VoiceInput(InputChannel):
         return self.ask(reply, f"{phrases.NO_RECORDING}\n{phrases.ANYTHING_ELSE}")
 
     async def recorded(self, request: Request) -> HTTPResponse:
-        """The recording is made: keep it as feedback; with 1 pressed, keep the number too."""
+        """The recording is made: it becomes a case at once (nothing is lost if the caller
+        hangs up); then the keypad asks whether they want a call back on this number."""
         reply = VoiceResponse()
         url, sid = request.form.get("RecordingUrl"), request.form.get("RecordingSid")
         if not url or not sid:
             return self.ask(reply, f"{phrases.NO_RECORDING}\n{phrases.ANYTHING_ELSE}")
-        call_back = request.form.get("Digits") == "1"
         try:
-            self.keep_recording(request, url, sid, call_back)
+            case = await self.keep_recording(request, url, sid)
         except Exception:
             log.exception("voice: could not keep recording %s", sid)
             return self.ask(reply, f"{phrases.ERROR}\n{phrases.ANYTHING_ELSE}")
-        thanks = [phrases.RECORD_THANKS, *([phrases.CALL_BACK] if call_back else [])]
-        return self.ask(reply, "\n".join([*thanks, phrases.ANYTHING_ELSE]))
+        if not self.caller_number(request):
+            return self.ask(reply, self.confirmation(case, call_back=False, hidden=True))
+        self.say(self.gather(reply, CONSENT, ref=case.reference), phrases.CALL_BACK_QUESTION)
+        return xml(reply)
+
+    def caller_number(self, request: Request) -> str | None:
+        phone = request.form.get("From") or ""
+        return phone if PHONE.match(phone) and phone not in ANONYMOUS else None
+
+    def call_back_answer(self, request: Request, yes: bool) -> HTTPResponse:
+        """1: keep the number with the case and tell the team; anything else: no call back.
+        Either way, say exactly what happened, with the reference."""
+        reply = VoiceResponse()
+        reference, phone = request.args.get("ref", ""), self.caller_number(request)
+        try:
+            case = get_case(self.engine, reference)
+            if yes and phone:
+                sender = self.sender(request)
+                contacts.remember_contact(self.engine, CHANNEL, sender, phone)
+                case = callbacks.add_call_back(
+                    self.engine, self.routing, reference, sender, CHANNEL
+                )
+        except Exception:
+            log.exception("voice: could not record the call-back answer for %s", reference)
+            return self.ask(reply, f"{phrases.ERROR}\n{phrases.ANYTHING_ELSE}")
+        return self.ask(reply, self.confirmation(case, call_back=bool(yes and phone)))
+
+    def confirmation(self, case: Any, call_back: bool, hidden: bool = False) -> str:
+        entry = self.front_door_or(case.service_key)
+        team = entry.name if entry else "the Local Offer team"
+        days = max(1, round(self.routing.route_for(case.service_key).target_hours / 24))
+        said = phrases.message_sent(case.reference, team, days, call_back)
+        if hidden:
+            said = said.replace("They will not call you back, as you asked.", phrases.HIDDEN_NUMBER)
+        return f"{said}\n{phrases.ANYTHING_ELSE}"
+
+    def front_door_or(self, key: str) -> Entry | None:
+        try:
+            return self.directory().entry(key)
+        except Exception:
+            return None
+
+    @property
+    def routing(self) -> Any:
+        if self._routing is None:
+            self._routing = load_routing()
+        return self._routing
 
     async def recording_status(self, request: Request) -> HTTPResponse:
         """Twilio's recording status callback: keep the recording if the action did not."""
         url, sid = request.form.get("RecordingUrl"), request.form.get("RecordingSid")
         if url and sid and request.form.get("RecordingStatus", "completed") == "completed":
-            self.keep_recording(request, url, sid, call_back=False)
+            await self.keep_recording(request, url, sid)
         return response.empty(status=204)
 
-    def keep_recording(self, request: Request, url: str, sid: str, call_back: bool) -> None:
-        sender = self.sender(request)
-        feedback = NewFeedback(
-            channel=CHANNEL, conversation_id=sender, turn_id=sid, service_key="",
-            rating=None, text=f"(voice recording) {url}", themes=(), consent=call_back,
-        )  # fmt: skip
-        _id, new = record_feedback(self.engine, feedback)
-        phone = request.form.get("From") or ""
-        if new and call_back and PHONE.match(phone):
-            contacts.remember_contact(self.engine, CHANNEL, sender, phone)
-        log.info("voice: recording %s kept as feedback (new: %s)", sid, new)
+    async def keep_recording(self, request: Request, url: str, sid: str) -> Any:
+        """The recording as a case for the service the caller last heard about (once)."""
+        tracker = await self._tracker(request)
+        shown = tracker.get_slot("shown_keys") if tracker else None
+        service = callbacks.phone_message_service(self.routing, shown)
+        case = callbacks.phone_message(self.engine, self.routing, service, url, sid, CHANNEL)
+        log.info("voice: recording %s kept as case %s", sid, case.reference)
+        return case
 
     # --- what Rasa knows --------------------------------------------------------------
 

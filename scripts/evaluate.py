@@ -1,18 +1,20 @@
-"""Evaluate signposting and safeguarding through the real REST channel.
+"""Evaluate signposting, safeguarding and telling kinds of message apart, through the real
+REST channel.
 
 Starts both servers on spare ports with a fresh database, sends every message as a new
-conversation, and prints top-1/top-3 routing accuracy (with the misses) and, per
-safeguarding category, how many crisis messages got the emergency reply first (recall)
-and how many look-alikes did (false alarms), as a family would meet them. The held-out
-safeguarding set (eval/safety_heldout.yml, written by someone who never saw the patterns)
-is used when it exists; the development sets are shown beside it, marked as such.
-Usage: python scripts/evaluate.py [--model models/send-assistant.tar.gz] [--safety-only]
+conversation, and prints top-1/top-3 routing accuracy (with the misses); per safeguarding
+category, how many crisis messages got the emergency reply first (recall) and how many
+look-alikes did (false alarms), as a family would meet them (the held-out set
+eval/safety_heldout.yml, written by someone who never saw the patterns, when it exists; the
+development sets beside it, marked as such); and how often praise, complaints, problems,
+feedback, "turned down" and questions are told apart (the development set
+tests/data/kinds_dev.yml, and eval/kinds_heldout.yml when present).
+Usage: python scripts/evaluate.py [--model models/send-assistant.tar.gz] [--only safety|kinds]
 """
 
 from __future__ import annotations
 
 import argparse
-import socket
 import sys
 import tempfile
 import time
@@ -24,22 +26,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.directory.age_question import AGE_QUESTION, NOT_SURE  # noqa: E402
+from bot.kinds import KINDS, QUESTION  # noqa: E402
 from bot.safety.evaluate import evaluate, load_set, table  # noqa: E402
 from bot.safety.reply import EMERGENCY_LINE  # noqa: E402
 from scripts import servers  # noqa: E402
+from tests.conftest import free_port  # noqa: E402
 
 HELD_OUT_SAFETY = ROOT / "eval" / "safety_heldout.yml"
 DEV_SAFETY = tuple(
     ROOT / "tests" / "data" / f"safety_dev{s}.yml"
     for s in ("", "_blind", "_blind2", "_blind3", "_blind4")
 )
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on (other evaluations may run on this machine)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def emergency_first(messages: list[dict]) -> bool:
@@ -56,7 +53,9 @@ def signposted(messages: list[dict]) -> list[str]:
 
 
 def asked_age(messages: list[dict]) -> bool:
-    return any(message.get("text") == AGE_QUESTION for message in messages)
+    """The one question before an answer (to a parent or, reworded, to a young person)."""
+    buttons = [b.get("title") for m in messages for b in m.get("buttons") or []]
+    return any(m.get("text") == AGE_QUESTION for m in messages) or NOT_SURE in buttons
 
 
 def not_sure_payload(messages: list[dict]) -> str:
@@ -112,6 +111,45 @@ def evaluate_safety(assistant: servers.Assistant, path: Path, label: str) -> Non
         f"\nSafeguarding: {path.relative_to(ROOT)} ({label}, REST channel, emergency reply first)"
     )
     print(table(tallies))
+
+
+def decided_kind(messages: list[dict]) -> str:
+    """What the assistant made of a message, as one of the kinds: the kind its answer
+    carries (praise, complaint, problem, feedback, turned down), else "question" for a
+    signposting answer or the age question, else "none" (not understood)."""
+    for message in messages:
+        kind = (message.get("custom") or {}).get("kind")
+        if kind:
+            return str(kind)
+    if signposted(messages) or asked_age(messages):
+        return QUESTION
+    return "none"
+
+
+def evaluate_kinds(assistant: servers.Assistant, path: Path, label: str) -> float:
+    """Accuracy per kind, with the confusions, for a file of {text, kind} examples."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    examples = data.get("examples") or []
+    right: dict[str, int] = {k: 0 for k in KINDS}
+    total: dict[str, int] = {k: 0 for k in KINDS}
+    misses = []
+    for number, example in enumerate(examples):
+        got = decided_kind(assistant.say(f"eval-kinds-{label}-{number}", example["text"]))
+        want = str(example["kind"])
+        total[want] = total.get(want, 0) + 1
+        right[want] = right.get(want, 0) + (got == want)
+        if got != want:
+            misses.append((want, got, example["text"]))
+    n = max(1, len(examples))
+    hits = sum(right.values())
+    print(f"\nKinds of message, {label} ({path.relative_to(ROOT)}, {len(examples)} messages)")
+    for kind in total:
+        if total[kind]:
+            print(f"  {kind:12} {right[kind] / total[kind]:6.1%}  ({right[kind]}/{total[kind]})")
+    print(f"  {'all':12} {hits / n:6.1%}  ({hits}/{len(examples)})")
+    for want, got, text in misses:
+        print(f"    {want} -> {got} | {text}")
+    return hits / n
 
 
 def evaluate_routing(path: Path) -> float:
@@ -170,7 +208,7 @@ def evaluate_themes(path: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", type=Path, default=servers.DEFAULT_MODEL)
-    parser.add_argument("--safety-only", action="store_true", help="only the safeguarding sets")
+    parser.add_argument("--only", choices=("safety", "kinds"), help="run only this evaluation")
     args = parser.parse_args()
     started = time.monotonic()
     with (
@@ -183,15 +221,23 @@ def main() -> int:
             quiet=True,
         ) as assistant,
     ):
-        if not args.safety_only:
+        if args.only is None:
             evaluate_signposting(assistant, ROOT / "eval" / "signpost.yml")
-        if HELD_OUT_SAFETY.is_file():
-            evaluate_safety(assistant, HELD_OUT_SAFETY, "HELD OUT: never used to tune anything")
-        else:
-            print(f"\nNo held-out safeguarding set at {HELD_OUT_SAFETY.relative_to(ROOT)} yet.")
-        for path in DEV_SAFETY:
-            evaluate_safety(assistant, path, "development set: tuned on")
-    if not args.safety_only:
+        if args.only in (None, "safety"):
+            if HELD_OUT_SAFETY.is_file():
+                evaluate_safety(assistant, HELD_OUT_SAFETY, "HELD OUT: never used to tune anything")
+            else:
+                print(f"\nNo held-out safeguarding set at {HELD_OUT_SAFETY.relative_to(ROOT)} yet.")
+            for path in DEV_SAFETY:
+                evaluate_safety(assistant, path, "development set: tuned on")
+        if args.only in (None, "kinds"):
+            evaluate_kinds(assistant, ROOT / "tests" / "data" / "kinds_dev.yml", "development set")
+            heldout = ROOT / "eval" / "kinds_heldout.yml"
+            if heldout.is_file():
+                evaluate_kinds(assistant, heldout, "held-out set")
+            else:
+                print(f"\n(No held-out kinds set at {heldout.relative_to(ROOT)}: skipped.)")
+    if args.only is None:
         evaluate_routing(ROOT / "eval" / "routing.yml")
         evaluate_themes(ROOT / "eval" / "themes.yml")
     print(

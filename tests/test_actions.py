@@ -210,7 +210,9 @@ def test_cancel_leaves_the_form_and_keeps_nothing(app_database):
     messages, events = run(
         ActionCancelFeedback(), tracker("stop", "cancel", FORM, active_loop="feedback_form")
     )
-    assert messages[0]["text"] == "OK, I have stopped. I have not kept any of that."
+    assert messages[0]["text"] == (
+        "OK, I have left the feedback. I have not kept any of that. What else can I help with?"
+    )
     assert events[0] == ActiveLoop(None)
     assert SlotSet("feedback_text", None) in events
     with session_scope(app_database) as session:
@@ -239,6 +241,7 @@ def test_an_issue_is_confirmed_then_becomes_a_case_only_its_family_can_follow(ap
     assert lines[0] == f'I can send this to SEND Travel Assistance: "{said}"'
     assert lines[1].startswith("They aim to reply within 2 working days.")
     assert messages[0]["custom"] == {
+        "kind": "problem",
         "signpost": ["travel_assistance"],
         "sms": "I can send this to SEND Travel Assistance. They aim to reply within 2 working "
         "days. You will get a case reference and updates by text. Shall I send it?",
@@ -253,7 +256,7 @@ def test_an_issue_is_confirmed_then_becomes_a_case_only_its_family_can_follow(ap
     reference = messages[0]["text"].split("reference is ")[1].split(".")[0]
     assert reference.startswith("TW-") and len(reference) == 9
     assert messages[0]["text"].startswith(
-        "Thank you. I am sending it to SEND Travel Assistance now. Your case reference is"
+        "Thank you. I am sending it to SEND Travel Assistance now.\nYour case reference is"
     )
     assert SlotSet("pending_issue", None) in events
     with session_scope(app_database) as session:
@@ -420,7 +423,9 @@ def test_the_not_sure_button_signposts_the_waiting_need_for_any_age():
 def test_a_typed_age_answers_the_question_and_is_remembered():
     messages, events = run(ActionSignpost(), tracker("shes 21", "nlu_fallback", slots=ASKED))
     assert messages[0]["custom"]["signpost"] == ["send_team", "preparation_for_adulthood"]
-    assert events[:2] == [SlotSet("age_pending_query", None), SlotSet("age", "21")]
+    assert events[:3] == [
+        SlotSet("speaker", "parent"), SlotSet("age_pending_query", None), SlotSet("age", "21"),
+    ]  # fmt: skip
 
 
 def test_an_answer_without_an_age_signposts_without_asking_again():
@@ -443,7 +448,7 @@ def test_a_new_need_instead_of_an_answer_is_signposted_at_once():
 def test_a_need_with_an_age_is_signposted_directly_and_the_age_kept():
     messages, events = run(ActionSignpost(), tracker("my 14 year old needs speech therapy"))
     assert messages[0]["custom"]["signpost"] == ["speech_language_therapy"]
-    assert events[0] == SlotSet("age", "14")
+    assert events[:2] == [SlotSet("speaker", "parent"), SlotSet("age", "14")]
 
 
 def test_a_known_age_is_used_and_never_asked_again():
@@ -459,7 +464,7 @@ def test_an_age_after_an_answer_signposts_the_same_need_again_for_that_age():
     answer = tracker("he's 21", "inform_age", slots=slots)
     messages, events = run(ActionSignpost(), answer)
     assert messages[0]["custom"]["signpost"] == ["short_breaks"]
-    assert events[0] == SlotSet("age", "21")
+    assert events[:2] == [SlotSet("speaker", "parent"), SlotSet("age", "21")]
 
 
 def test_more_options_keep_to_the_age_given():
@@ -505,7 +510,9 @@ def test_an_age_before_any_need_is_kept_and_the_topics_offered():
     assert [b["title"] for b in messages[0]["buttons"]][:2] == [
         "Education, health and care plans", "Extra help at school",
     ]  # fmt: skip
-    assert events == [SlotSet("age", "7"), SlotSet("privacy_notice_shown", True)]
+    assert events == [
+        SlotSet("speaker", "parent"), SlotSet("age", "7"), SlotSet("privacy_notice_shown", True),
+    ]  # fmt: skip
     later, _ = run(ActionSignpost(), tracker("help with reading", slots={"age": "7"}))
     assert later[0]["custom"]["signpost"][0] == "lsat"
 

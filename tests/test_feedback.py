@@ -150,6 +150,7 @@ def test_report_counts_csv_summary_and_chart(engine):
         "theme,transport,2",
         "rating,2,2",
         "channel,sms,2",
+        "kind,feedback,2",
     ]
     assert summary(counts, "this week").splitlines()[0] == (
         "Feedback this week: 2 pieces. Average rating: 2.0 out of 5."

@@ -223,7 +223,7 @@ def test_stop_means_no_more_messages_until_start(assistant, fake):
     ) == [("stop command",)]
     post(assistant, message(chat, "/start"))
     welcome = settle(fake, chat)[1:]
-    assert welcome[0].text.startswith("Hello. I help families find support")
+    assert welcome[0].text.startswith("Hello. I help children and young people with special")
     assert welcome[1].text.startswith("We keep chats for 180 days.")
 
 

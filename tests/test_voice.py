@@ -349,7 +349,9 @@ def test_a_withheld_number_cannot_get_a_text(assistant):
     assert words(assistant, call.press("5"))[0] == "Sorry, I cannot send a text to this phone."
 
 
-def test_7_records_a_spoken_message_as_feedback(assistant):
+def test_7_records_a_spoken_message_as_a_case_and_asks_on_the_keypad_about_a_call_back(
+    assistant,
+):
     call = Call(assistant, caller="+447700900777")
     call.start()
     call.say("who helps with dyslexia")
@@ -357,40 +359,70 @@ def test_7_records_a_spoken_message_as_feedback(assistant):
     record = root.find("./Record")
     assert record.get("action") == f"{PUBLIC_URL}/webhooks/voice/recorded"
     assert record.get("recordingStatusCallback") == f"{PUBLIC_URL}/webhooks/voice/recording"
-    assert (record.get("finishOnKey"), record.get("maxLength")) == ("#1", "120")
+    assert (record.get("finishOnKey"), record.get("maxLength")) == ("#", "120")
     url = "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE" + "a" * 32
-    thanks = call.post(
+    asked = call.post(
         "/webhooks/voice/recorded",
         RecordingUrl=url, RecordingSid="RE" + "a" * 32, RecordingDuration="14", Digits="#",
     )  # fmt: skip
-    assert words(assistant, thanks)[:2] == speech_segments(phrases.RECORD_THANKS)
+    assert words(assistant, asked) == speech_segments(phrases.CALL_BACK_QUESTION)
+    ((reference, service, category, consent, sender),) = _count(
+        assistant,
+        "select reference, service_key, category, consent, sender from cases where summary like ?",
+        f"%{url}%",
+    )
+    # the service the caller just heard about (LSAT takes cases), not linked to anyone yet
+    assert (service, category, consent, sender) == ("lsat", "phone_message", 0, None)
+    assert call.gather_path() == f"/webhooks/voice/gather?mode=consent&misses=0&ref={reference}"
+    said = words(assistant, call.press("2"))
+    spelled = f"T W, {' '.join(reference[3:6])}, {' '.join(reference[6:])}"
+    assert said[:5] == [
+        "Thank you.",
+        f"Your message is now case {spelled}.",
+        "It has gone to Learning Support Advisory Teachers (LSAT).",
+        "They will listen to it.",
+        "They will not call you back, as you asked.",
+    ]
     status, _ = post(
         assistant, "/webhooks/voice/recording",
         call.params(RecordingUrl=url, RecordingSid="RE" + "a" * 32, RecordingStatus="completed"),
     )  # fmt: skip
     assert status == 204
+    assert _count(assistant, "select count(*) from cases where summary like ?", f"%{url}%") == [
+        (1,)
+    ]
     assert _count(
-        assistant,
-        "select channel, text, consent, sender from feedback where text like ?",
-        f"%{url}",
-    ) == [("voice", f"(voice recording) {url}", 0, None)]
+        assistant, "select count(*) from outbox where body like ?", f"%New case {reference}%"
+    ) == [(1,)]
 
 
-def test_1_after_a_recording_asks_for_a_call_back(assistant):
+def test_1_after_a_recording_keeps_the_number_for_a_call_back(assistant):
     phone = "+447700900888"
     call = Call(assistant, caller=phone)
     call.start()
     url = "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE" + "b" * 32
-    thanks = call.post(
+    call.post(
         "/webhooks/voice/recorded",
-        RecordingUrl=url, RecordingSid="RE" + "b" * 32, RecordingDuration="9", Digits="1",
+        RecordingUrl=url, RecordingSid="RE" + "b" * 32, RecordingDuration="9", Digits="#",
     )  # fmt: skip
-    assert "Someone will call you back on this number." in words(assistant, thanks)
+    said = words(assistant, call.press("1"))
+    assert said[3:4] == ["They will call you back on this number, within 3 working days."]
     sender = pseudonymise(KEY, "voice", phone)
-    assert _count(
-        assistant, "select consent, sender from feedback where text like ?", f"%{url}"
-    ) == [(1, sender)]
+    ((reference, service, consent, case_sender),) = _count(
+        assistant,
+        "select reference, service_key, consent, sender from cases where summary like ?",
+        f"%{url}%",
+    )
+    assert (service, consent, case_sender) == ("local_offer", 1, sender)
     assert _count(assistant, "select address from contacts where sender = ?", sender) == [(phone,)]
+    assert _count(
+        assistant,
+        "select c.channel from call_backs c join cases k on k.id = c.case_id where k.reference = ?",
+        reference,
+    ) == [("voice",)]
+    assert _count(
+        assistant, "select count(*) from outbox where body like ?", f"Case {reference}: the%"
+    ) == [(1,)]
 
 
 def test_a_question_is_answered_with_its_keys_and_0_leaves_it(assistant):
@@ -407,7 +439,8 @@ def test_a_question_is_answered_with_its_keys_and_0_leaves_it(assistant):
     assert words(assistant, call.press("4"))[0] == "What would you like to tell us?"
     assert call.gather_path() == "/webhooks/voice/gather?mode=answered&misses=0"
     assert words(assistant, call.press("0")) == [
-        "OK, I have stopped.", "I have not kept any of that.", *speech_segments(phrases.ASK),
+        "OK, I have left the feedback.", "I have not kept any of that.",
+        "What else can I help with?", *speech_segments(phrases.ASK),
     ]  # fmt: skip
     assert call.gather_path() == "/webhooks/voice/gather?mode=ask&misses=0"
 

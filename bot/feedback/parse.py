@@ -104,6 +104,13 @@ NO_WORDS = (
     "keep me anonymous",
 )
 CANCEL_WORDS = (
+    "exit",
+    "back",
+    "go back",
+    "take me back",
+    "leave",
+    "leave this",
+    "get me out of this",
     "stop",
     "cancel",
     "quit",
@@ -155,6 +162,18 @@ def parse_yes_no(text: str) -> bool | None:
 
 
 def is_cancel(text: str) -> bool:
-    """True when someone wants to leave what they are doing ("stop", "cancel")."""
+    """True when someone wants to leave what they are doing ("exit", "back", "never mind").
+    Prompts only ever say "exit": on SMS, STOP and CANCEL are carrier opt-out keywords."""
     plain = normalise(text)
     return plain in CANCEL_WORDS or plain.startswith(("stop ", "cancel "))
+
+
+_LEAVING = re.compile(
+    r"\b(?:stop|cancel|quit|exit|leave|back|forget|never ?mind|changed? (?:my|our) mind|abort|"
+    r"scrap|dont want|do not want|get me out|enough|no more)\b"
+)
+
+
+def wants_to_leave(text: str) -> bool:
+    """True when words anywhere in ``text`` are about leaving ("can we stop", "scrap that")."""
+    return bool(_LEAVING.search(normalise(text)))

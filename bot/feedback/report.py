@@ -7,7 +7,7 @@ import csv
 import io
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 
 from bot.feedback.store import FeedbackRow
@@ -21,6 +21,9 @@ class Counts:
     by_theme: Counter[str]
     by_rating: Counter[str]
     by_channel: Counter[str]
+    by_kind: Counter[str] = field(
+        default_factory=Counter
+    )  # "feedback" (the form) and "praise" (thanks)
 
 
 def count(rows: Sequence[FeedbackRow]) -> Counts:
@@ -30,6 +33,7 @@ def count(rows: Sequence[FeedbackRow]) -> Counts:
         by_theme=Counter(theme for r in rows for theme in (r.themes or [])),
         by_rating=Counter(str(r.rating) if r.rating else "none" for r in rows),
         by_channel=Counter(str(r.channel) for r in rows),
+        by_kind=Counter(str(r.kind or "feedback") for r in rows),
     )
 
 
@@ -43,6 +47,7 @@ def to_csv(counts: Counts) -> str:
         ("theme", counts.by_theme),
         ("rating", counts.by_rating),
         ("channel", counts.by_channel),
+        ("kind", counts.by_kind),
     ):
         for value, number in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])):
             writer.writerow([csv_cell(dimension), csv_cell(value), number])
@@ -64,6 +69,7 @@ def summary(counts: Counts, period: str) -> str:
         else "No themes tagged.",
         "Services: " + ", ".join(f"{s} ({n})" for s, n in counts.by_service.most_common(5)) + ".",
         "Channels: " + ", ".join(f"{c} ({n})" for c, n in counts.by_channel.most_common()) + ".",
+        f"Thanks and praise for services: {counts.by_kind.get('praise', 0)}.",
     ]
     return "\n".join(lines)
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from bot.privacy import ErasureTarget, RetentionRun
 
 GENERAL = "general"
+FEEDBACK, PRAISE = "feedback", "praise"  # kinds: the form's feedback; thanks for a service
 CONSENT_WORDING = (
     "Would you like a reply? We will keep your contact details only to reply to you "
     "and to tell you what changed."
@@ -48,6 +49,7 @@ class FeedbackRow(Base):
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     service_key = Column(String(64), nullable=False)
     rating = Column(Integer)
+    kind = Column(String(16), nullable=False, default=FEEDBACK, server_default=FEEDBACK)
     text = Column(Text, nullable=False)
     themes = Column(JSON, nullable=False, default=list)
     consent = Column(Boolean, nullable=False, default=False)
@@ -90,6 +92,7 @@ class NewFeedback:
     text: str
     themes: tuple[str, ...]
     consent: bool
+    kind: str = FEEDBACK
 
 
 def dedupe_key(conversation_id: str, turn_id: str) -> str:
@@ -107,6 +110,7 @@ def record_feedback(engine: Engine, new: NewFeedback) -> tuple[int, bool]:
         created_at=now,
         service_key=new.service_key or GENERAL,
         rating=new.rating,
+        kind=new.kind,
         text=new.text,
         themes=list(new.themes),
         consent=new.consent,

@@ -7,7 +7,7 @@ from bot.db import Base
 from bot.directory import models  # noqa: F401
 from bot.feedback import store as feedback_store  # noqa: F401
 from bot.notify import outbox  # noqa: F401
-from bot.routing import cases  # noqa: F401
+from bot.routing import callbacks, cases  # noqa: F401
 from bot.speech import cache as speech_cache  # noqa: F401
 from bot.staff import accounts, audit, directory_edit  # noqa: F401
 

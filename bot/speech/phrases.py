@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from bot.directory.topics import MENU_TOPICS
 
-WELCOME = "Hello. This is the Local Offer helper, for families of children with special needs."
+WELCOME = "Hello. This is the Local Offer helper, for children and young people with special needs."
 ASK = (
     "Tell me what your family needs, in your own words. Or press 0 to hear a list of topics. "
     "Press 8 to hear the whole Who's Who."
@@ -31,10 +31,13 @@ NO_TEXT = "Sorry, I cannot send a text to this phone."
 NOTHING_TO_SEND = "Sorry, I have no answer to send yet. Please ask me first."
 RECORD_PROMPT = (
     "Please leave your message after the beep. Say which service it is about. "
-    "Press the hash key when you finish. Or press 1 if you want a call back."
+    "Press the hash key when you finish."
 )
-RECORD_THANKS = "Thank you. We will pass your message on to the right team."
-CALL_BACK = "Someone will call you back on this number."
+CALL_BACK_QUESTION = (
+    "Do you want a call back on this number? We keep it only for that. "
+    "Press 1 for yes. Press 2 for no."
+)
+HIDDEN_NUMBER = "Your number is hidden, so we cannot call you back."
 NO_RECORDING = "Sorry, I did not get a message."
 SLOW = "Sorry, I am still looking. Press 9 in a moment to hear the answer."
 ERROR = "Sorry, something went wrong. Please try again in a few minutes."
@@ -42,12 +45,24 @@ GOODBYE = "Thank you for calling. Goodbye."
 
 PROMPTS = (
     WELCOME, ASK, NOT_HEARD, NOT_UNDERSTOOD, TRY_AGAIN, AFTER_ANSWER, MENU_INTRO, MENU_OUTRO,
-    ANYTHING_ELSE, TEXT_SENT, NO_TEXT, NOTHING_TO_SEND, RECORD_PROMPT, RECORD_THANKS,
-    CALL_BACK, NO_RECORDING, SLOW, ERROR, GOODBYE,
+    ANYTHING_ELSE, TEXT_SENT, NO_TEXT, NOTHING_TO_SEND, RECORD_PROMPT, CALL_BACK_QUESTION,
+    HIDDEN_NUMBER, NO_RECORDING, SLOW, ERROR, GOODBYE,
 )  # fmt: skip
 
 # The keypad menu: the same main topics, in the same order, as the chat's topic menu.
 VOICE_MENU_TOPICS = MENU_TOPICS
+
+
+def message_sent(reference: str, team: str, days: int, call_back: bool) -> str:
+    """What happened to a phone message, exactly: a case with its reference, and whether
+    the team will ring back (the reference is spelled out when spoken)."""
+    when = f"within {days} working day{'s' if days != 1 else ''}"
+    then = (
+        f"They will call you back on this number, {when}."
+        if call_back
+        else "They will listen to it. They will not call you back, as you asked."
+    )
+    return f"Thank you. Your message is now case {reference}. It has gone to {team}. {then}"
 
 
 def option_line(digit: int | str, label: str) -> str:

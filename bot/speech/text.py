@@ -1,8 +1,9 @@
 """Speech-friendly text, in one pure module: what a reply should sound like when read aloud.
 
 Web addresses become "the website", phone numbers are read in digit groups
-("0 1 6 3 2, 9 6 0, 1 2 2"), "SENCo" and "EHCP" are explained the first time, "&" is
-"and", and "Reply 1 ..." menus (which only make sense in a text) are dropped.
+("0 1 6 3 2, 9 6 0, 1 2 2"), case references are spelled ("T W, 7 K 3, Q X Z"), "SENCo"
+and "EHCP" are explained the first time, "&" is "and", and "Reply 1 ..." menus (which
+only make sense in a text) are dropped.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from bot.routing.references import REFERENCE_RE
 from bot.text import normalise
 
 _URL = re.compile(r"(?:https?://|www\.)\S*[^\s.,;:!?)]", re.IGNORECASE)
@@ -69,6 +71,13 @@ def speak_phone(number: str) -> str:
     return prefix + _digits_spoken(groups)
 
 
+def speak_reference(match: re.Match[str]) -> str:
+    """'TW-7K3QXZ' -> 'T W, 7 K 3, Q X Z': a case reference spelled out to write down.
+    Only speech spells it; text chats show it as it is written."""
+    code = match.group(1).upper()
+    return f"T W, {' '.join(code[:3])}, {' '.join(code[3:])}"
+
+
 def _speak_email(match: re.Match[str]) -> str:
     address = match.group(0)
     for symbol, word in (("@", " at "), (".", " dot "), ("_", " underscore "), ("-", " dash ")):
@@ -103,6 +112,7 @@ def speech_text(text: str, drop_menus: bool = True) -> str:
     text = _LIST_MARK.sub("", _drop_symbols(text))
     text = _URL.sub("the website", text)
     text = _EMAIL.sub(_speak_email, text)
+    text = REFERENCE_RE.sub(speak_reference, text)
     text = _UK_PHONE.sub(lambda m: speak_phone(m.group(0)), text)
     text = _SHORT_PHONE.sub(lambda m: speak_phone(m.group(0)), text)
     text = _RANGE.sub(r"\1 to \2", text)
