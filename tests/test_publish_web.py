@@ -17,6 +17,7 @@ from email.message import Message
 from pathlib import Path
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.common.print_page_options import PrintOptions
@@ -155,6 +156,10 @@ def test_search_works_with_javascript_turned_off(site, browser):
         browser.find_element(By.ID, "q").clear()
         browser.find_element(By.ID, "q").send_keys("zzzz qqqq")
         browser.find_element(By.CSS_SELECTOR, "form.search button").click()
+        WebDriverWait(browser, 60).until(lambda d: "q=zzzz" in d.current_url)
+        WebDriverWait(browser, 60, ignored_exceptions=(StaleElementReferenceException,)).until(
+            lambda d: "Nothing was found" in text_of(d)
+        )
         assert "Nothing was found for \u201czzzz qqqq\u201d. Try other words" in text_of(browser)
         browser.get(f"{base}/whos-who/search?q=")
         assert "Please type what you are looking for." in text_of(browser)

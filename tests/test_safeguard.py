@@ -59,7 +59,8 @@ def test_a_crisis_gets_its_category_help_a_flag_and_an_email_without_the_words(l
     assert "116 123" in reply and "NHS 111" in reply
     assert flags(loaded_engine) == [("sms-abc", "sms", "overdose_poisoning")]
     (body,) = emails(loaded_engine)
-    assert "Category: overdose_poisoning." in body and "sms-abc" in body
+    assert "Category: overdose_poisoning." in body and "/flags/" in body
+    assert "sms-abc" not in body  # only a link: the lead reads the conversation in the console
     assert "pills" not in body and "taking" not in body
 
 
