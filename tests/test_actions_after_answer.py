@@ -183,7 +183,7 @@ def test_any_news_on_my_case_lists_only_my_open_cases(app_database):
     lines = messages[0]["text"].splitlines()
     assert lines[0] == "You have 1 open case:"
     assert lines[1].startswith("TW-") and lines[1].endswith(
-        "It has been sent to the team. They have not picked it up yet."
+        "It has been received. We are sending it to the team."
     )
     assert "SEND Travel Assistance" in lines[1]
     messages, _ = run(ActionCaseStatus(), tracker("any news on my case", sender="sms-new"))

@@ -100,6 +100,7 @@ def test_retention_removes_only_what_is_too_old(engine, tmp_path):
         "cases": 1,  # the closed one
         "safety_flags": 2,
         "speech_audio": 0,  # not asked for (no audio folder)
+        "call_backs": 0,
     }
     with tracker.connect() as connection:
         assert [r.sender_id for r in connection.execute(select(events))] == ["new", "new"]
