@@ -11,7 +11,6 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
 from actions.signpost import find_entries, show_signpost
-from bot.directory.topics import FRONT_DOOR_KEY
 from bot.notify.outbox import enqueue
 from bot.safety import check_message, emergency_text
 from bot.safety_log import flag_conversation
@@ -28,7 +27,7 @@ class ActionCrisis(Action):
     ) -> list[dict[str, Any]]:
         """Send emergency contacts, then record the conversation for staff review."""
         try:
-            front_door = services.catalog().directory.entry(FRONT_DOOR_KEY)
+            front_door = services.front_door()  # a direct read: never waits on the catalog
         except Exception:  # the database is down: the emergency numbers still go out
             log.exception("crisis reply without the local front door: directory unavailable")
             front_door = None

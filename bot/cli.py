@@ -10,7 +10,15 @@ from pathlib import Path
 
 from bot.config import PROJECT_ROOT, load_settings
 from bot.db import make_engine, upgrade
-from bot.directory import Catalog, DirectoryError, load_file
+from bot.directory import Catalog, DirectoryError
+from bot.directory.easyread import MAX_SUMMARY_WORDS
+from bot.directory.importer import (
+    EXIT_NOTHING,
+    EXIT_SKIPPED,
+    ImportResult,
+    ReadOptions,
+    read_source,
+)
 from bot.directory.render import signpost_text
 from bot.directory.store import load_directory, save_directory
 
@@ -27,25 +35,101 @@ def cmd_db_upgrade(_args: argparse.Namespace) -> int:
     return 0
 
 
+SHOWN = 20  # lines per section of the import report, unless --all
+
+
+def _section(title: str, lines: list[str], show_all: bool) -> None:
+    if not lines:
+        return
+    print(f"\n{title} ({len(lines)}):")
+    shown = lines if show_all else lines[:SHOWN]
+    for line in shown:
+        print(f"  - {line}")
+    if len(lines) > len(shown):
+        print(f"  ... and {len(lines) - len(shown)} more (--all lists every one)")
+
+
+def _import_report(result: ImportResult, show_all: bool) -> None:
+    """Everything an officer should know about what was read, one section each."""
+    for note in result.notes:
+        print(note)
+    _section("Not imported, as the source says they are closed or not for under-26s",
+             result.not_imported, show_all)  # fmt: skip
+    _section("Skipped rows: not in the directory", result.skipped, show_all)
+    _section("Values left out: the rest of each row was imported", result.left_out, show_all)
+    _section(
+        "Summaries cut from a long description: please write a one-line summary "
+        f"({MAX_SUMMARY_WORDS} words at most) for",
+        result.rewrite,
+        show_all,
+    )
+    _section(
+        "Taxonomy terms no rule maps to a need (add them to the taxonomy map), "
+        "with how many services each would affect",
+        [f"{term.label}: {count} service(s)" for term, count in result.unmapped],
+        show_all,
+    )
+    if result.without_need:
+        keys = ", ".join(result.without_need[:SHOWN])
+        more = len(result.without_need) - SHOWN
+        print(
+            f"\n{len(result.without_need)} entries have no need: they are found only by their "
+            f"own words: {keys}{f' ... and {more} more' if more > 0 else ''}"
+        )
+
+
 def cmd_directory_import(args: argparse.Namespace) -> int:
-    path = Path(args.file or load_settings().directory_file)
+    location = args.file or str(load_settings().directory_file)
+    options = ReadOptions(
+        needs_path=Path(args.needs) if args.needs else None,
+        taxonomy_map=Path(args.taxonomy_map) if args.taxonomy_map else None,
+        source=args.source,
+        per_page=args.per_page,
+    )
     try:
-        directory = load_file(path, Path(args.needs) if args.needs else None)
+        result = read_source(location, options)
     except DirectoryError as exc:
         print(exc, file=sys.stderr)
-        return 2
+        print(f"Nothing was imported (exit code {exc.exit_code}).", file=sys.stderr)
+        return exc.exit_code
+    directory = result.directory
+    _import_report(result, args.all)
+    if not directory.entries:
+        print(f"\n{location}: no entry could be imported. Nothing changed.", file=sys.stderr)
+        return EXIT_NOTHING
     if args.check:
         print(
-            f"{path}: {len(directory.entries)} entries and {len(directory.needs)} needs are valid."
+            f"\n{location}: {len(directory.entries)} entries and {len(directory.needs)} needs "
+            "can be imported (--check: nothing changed)."
         )
-        return 0
-    report = save_directory(_engine(), directory, replace=args.replace)
+        return result.exit_code
+    replace = args.replace
+    if replace and not result.complete:
+        print("\n--replace ignored: not every page of the source was read, so nothing is removed.")
+        replace = False
+    report = save_directory(_engine(), directory, replace=replace)
     flag = " (sample data)" if directory.sample_data else ""
     print(
-        f"Imported {path}{flag}: {report.added} added, {report.updated} updated, "
-        f"{report.removed} removed, {report.needs} needs."
+        f"\nImported {location}{flag} as source '{directory.source}': {report.added} added, "
+        f"{report.updated} updated, {report.unchanged} unchanged, {report.removed} removed, "
+        f"{report.needs} needs."
     )
-    return 0
+    _section(
+        "Not changed: these keys belong to another source (use --source to name it)",
+        list(report.clashes),
+        args.all,
+    )
+    if report.kept:
+        print(
+            "Kept, although --replace would remove them, because the assistant needs them: "
+            + ", ".join(report.kept)
+        )
+    if report.unused_needs:
+        print("Needs no entry helps with: " + ", ".join(report.unused_needs))
+    code = EXIT_SKIPPED if report.clashes else result.exit_code
+    if code:
+        print(f"Exit code {code}: some rows were skipped or some values left out (see above).")
+    return code
 
 
 def cmd_directory_list(_args: argparse.Namespace) -> int:
@@ -58,9 +142,11 @@ def cmd_directory_list(_args: argparse.Namespace) -> int:
 
 def cmd_directory_search(args: argparse.Namespace) -> int:
     from bot.directory.search import default_examples_path, load_examples
+    from bot.directory.store import load_indexed
 
+    directory, terms = load_indexed(_engine())
     examples = load_examples(default_examples_path())
-    catalog = Catalog(load_directory(_engine()), examples=examples)
+    catalog = Catalog(directory, examples=examples, terms=terms)
     matches = catalog.search(args.text, age=args.age, area=args.area)
     if not matches:
         print("No match.")
@@ -218,11 +304,34 @@ def build_parser() -> argparse.ArgumentParser:
     directory = groups.add_parser("directory", help="the Who's Who").add_subparsers(
         dest="cmd", required=True
     )
-    imp = directory.add_parser("import", help="import a YAML, CSV or Open Referral UK JSON file")
-    imp.add_argument("file", nargs="?", help="default: DIRECTORY_FILE (the sample directory)")
+    imp = directory.add_parser(
+        "import",
+        help="import a YAML/CSV file, Open Referral JSON, an HSDS CSV package or a live feed",
+        description="Exit codes: 0 all imported; 1 imported, but some rows were skipped or "
+        "values left out; 2 nothing imported; 3 the live feed failed part-way, nothing changed.",
+    )
+    imp.add_argument(
+        "file",
+        nargs="?",
+        help="a file, an HSDS data package (folder, datapackage.json or zip), or an "
+        "http(s) address of an Open Referral services API; default: DIRECTORY_FILE",
+    )
     imp.add_argument("--needs", help="need taxonomy file (default: needs.yml beside the file)")
-    imp.add_argument("--replace", action="store_true", help="remove entries not in the file")
-    imp.add_argument("--check", action="store_true", help="validate only, change nothing")
+    imp.add_argument(
+        "--taxonomy-map",
+        help="the source's taxonomy terms to our needs (default: data/directory/taxonomy_map.yml)",
+    )
+    imp.add_argument(
+        "--source", help="name this source (default: the file's name, or the feed's address)"
+    )
+    imp.add_argument("--per-page", type=int, help="services per page to ask a live feed for")
+    imp.add_argument(
+        "--replace",
+        action="store_true",
+        help="also remove this source's entries it no longer lists (after every page is read)",
+    )
+    imp.add_argument("--check", action="store_true", help="read and report only, change nothing")
+    imp.add_argument("--all", action="store_true", help="list every line of the report")
     imp.set_defaults(func=cmd_directory_import)
     directory.add_parser("list", help="list entries").set_defaults(func=cmd_directory_list)
     search = directory.add_parser("search", help="who can help with a need")

@@ -65,6 +65,7 @@ class Settings:
     phone_line_number: str = ""
     audio_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "var" / "audio")
     retention_days: int = 180
+    directory_warm_up: bool = True
 
     @property
     def twilio_signing_token(self) -> str:
@@ -112,4 +113,6 @@ def load_settings(environ_file: Path | None = None) -> Settings:
         phone_line_number=_env("PHONE_LINE_NUMBER", "", dotenv),
         audio_dir=Path(_env("AUDIO_DIR", str(var_dir / "audio"), dotenv)),
         retention_days=int(_env("RETENTION_DAYS", "180", dotenv)),
+        directory_warm_up=_env("DIRECTORY_WARM_UP", "1", dotenv).lower()
+        not in ("0", "false", "no"),
     )

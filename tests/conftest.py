@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,11 @@ from bot.config import PROJECT_ROOT
 from bot.db import make_engine, upgrade
 from bot.directory import Directory, load_file
 from bot.directory.store import save_directory
+
+# Importing the actions package builds the directory catalog for the action server; in
+# tests each one points the actions at its own database first (servers started by tests
+# still warm up: scripts/servers.py sets it for them).
+os.environ.setdefault("DIRECTORY_WARM_UP", "0")
 
 SAMPLE_DIRECTORY = PROJECT_ROOT / "data" / "directory" / "telford_wrekin.yml"
 DATA = Path(__file__).resolve().parent / "data"

@@ -14,11 +14,19 @@ Transparent by design, keyword first:
   "who do i tell" never count as a need, and words that name a condition rather than a
   need ("autistic", "adhd") count for less, so "my autistic son needs a taxi" is about
   transport.
-* An entry scores for each matched need, most for the need it lists first, and for its
-  own keywords. A message with no match, or only a weak one, gets no entries.
+* An entry scores for each matched need, most for the need it lists first, for its own
+  keywords, and for words of the message in its own name, taxonomy terms, summary or
+  description (an inverted index, so "counselling" finds "Community Counselling"; a word
+  many entries share tells less). A message with no match, or only a weak one, gets no
+  entries.
 * Optionally, a small learned classifier (``bot.directory.classifier``), trained on
-  labelled messages in families' words, is blended in: it knows how people ask, where the
-  keywords know the taxonomy. Pass ``examples=load_examples(default_examples_path())``.
+  labelled messages in families' words, is blended in: it predicts which needs a message
+  is about (a few dozen classes, whatever the directory's size), and each entry gets the
+  probability of the needs it lists. Pass ``examples=load_examples(default_examples_path())``.
+* Only candidates are scored: the entries listing a matched or likely need, and those
+  whose own words match. So a search costs about the same with 30 or 10,000 entries, and
+  what is read from a message (phrases, classifier, index hits) is kept for the last few
+  messages, as the age question ranks the same message for several ages.
 * In a message of several parts (split at sentence marks and commas), the parts that ask
   ("... who can help with his sleep?") say what is wanted and the rest is background:
   their phrases weigh more, and the classifier reads them on their own as well.
@@ -31,15 +39,18 @@ Transparent by design, keyword first:
 
 from __future__ import annotations
 
+import math
 import re
-from collections import defaultdict
-from collections.abc import Iterable
+import threading
+from collections import OrderedDict, defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
 from bot.directory.classifier import Example, trained_classifier
 from bot.directory.classifier import load_examples as load_examples  # re-exported
+from bot.directory.index import entry_terms, index_words
 from bot.directory.records import Directory, Entry
 from bot.text import normalise, stem, tokens, within_one_edit
 
@@ -73,6 +84,21 @@ KEYWORD_SCALE = 2.0
 CLASSIFIER_ALONE_MIN = 0.15
 CLASSIFIER_ALONE_EVIDENCE = 3  # content words the classifier knows, needed without a keyword
 BLENDED_RELATIVE_CUTOFF = 0.2
+# The classifier predicts needs. An entry's share of it is the probability of the need it
+# lists first, and less of the others it lists (CLASSIFIER_RANK_WEIGHTS); only entries
+# with a need at least CANDIDATE_SHARE as likely as the likeliest need are scored, which
+# leaves out none that could pass BLENDED_RELATIVE_CUTOFF.
+CLASSIFIER_RANK_WEIGHTS = (1.0, 0.8, 0.7, 0.6)
+CLASSIFIER_EXTRA_NEEDS = 0.3  # the entry's other needs, after its best one
+CANDIDATE_SHARE = 0.1
+# An entry's own words (bot/directory/index.py) that are in the message add
+# TEXT_WEIGHT * (field weight * how rare the word is), best word first, the others less
+# (EXTRA_HIT_WEIGHT). A word in more than COMMON_WORD_SHARE of the entries (and more than
+# COMMON_WORD_MIN) tells nothing and is not looked up.
+TEXT_WEIGHT = 0.6
+COMMON_WORD_SHARE = 0.2
+COMMON_WORD_MIN = 50
+ANALYSIS_CACHE_SIZE = 256
 
 # Dropped from messages and phrases alike, so "complain about the hospital" matches
 # "complain about hospital" and "his plan" matches "her plan".
@@ -187,8 +213,8 @@ def default_examples_path() -> Path:
     return Path(__file__).resolve().parents[2] / "data" / "directory" / "examples.yml"
 
 
-class KeyScorer(Protocol):
-    """Anything that gives each directory key a probability for a message."""
+class NeedScorer(Protocol):
+    """Anything that gives each need key a probability for a message."""
 
     def scores(self, text: str) -> dict[str, float]: ...
 
@@ -307,23 +333,52 @@ def _words(text: str) -> list[str]:
     return [t for t in tokens(text) if t not in FILLER_WORDS]
 
 
+@dataclass(frozen=True)
+class _Analysis:
+    """What a message says, read once and kept for the next few searches of it."""
+
+    likely_age: int | None
+    need_hits: Mapping[str, tuple[float, ...]]  # need key or "entry:<key>" -> weights
+    term_scores: Mapping[int, float]  # entry position -> score of its own words
+    probabilities: Mapping[str, float]  # need -> classifier probability (empty without)
+    evidence: int
+
+
 class Catalog:
-    """A directory indexed for search. Build once, search many times."""
+    """A directory indexed for search. Build once, search many times, from any thread."""
 
     def __init__(
         self,
         directory: Directory,
         examples: Iterable[Example] | None = None,
-        classifier: KeyScorer | None = None,
+        classifier: NeedScorer | None = None,
+        terms: Mapping[str, Mapping[str, float]] | None = None,
+        cache_dir: Path | None = None,
     ) -> None:
-        """Index ``directory``. With labelled ``examples`` (see ``load_examples``), also
-        train a classifier on them and blend its probabilities with the keyword scores;
-        or pass an already trained ``classifier``. Without either, search is keyword only."""
+        """Index ``directory``. With labelled ``examples`` (see ``load_examples``), also get
+        the need classifier for them (from the disk cache, or trained once) and blend its
+        probabilities with the keyword scores; or pass a ``classifier``. Without either,
+        search is keyword only. ``terms`` are the entries' stored search words (see
+        ``bot.directory.store.load_indexed``); without them they are worked out here."""
         self.directory = directory
         if classifier is None and examples is not None:
-            classifier = trained_classifier(tuple(examples), directory)
+            classifier = trained_classifier(tuple(examples), directory.needs, cache_dir)
         self.classifier = classifier
+        self._entries = directory.entries
         self._need_keys = {need.key for need in directory.needs}
+        self._by_need: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        self._position: dict[str, int] = {}
+        for position, entry in enumerate(self._entries):
+            self._position[entry.key] = position
+            for rank, need in enumerate(entry.needs):
+                self._by_need[need].append((rank, position))
+        self._index_phrases(directory)
+        self._index_words(terms)
+        self._analyses: OrderedDict[str, _Analysis] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _index_phrases(self, directory: Directory) -> None:
+        """The taxonomy's synonyms and the entries' keywords, by their first word."""
         self._by_first: dict[str, list[_Phrase]] = defaultdict(list)
         self._vocabulary: set[str] = set()
         owners_per_phrase: dict[tuple[str, ...], set[str]] = defaultdict(set)
@@ -361,7 +416,29 @@ class Catalog:
                 weight *= CONDITION_WEIGHT
             self._by_first[words[0]].append(_Phrase(owner, words, weight))
             self._vocabulary.update(words)
-        self._long_words = [w for w in self._vocabulary if len(w) >= FUZZY_MIN_LENGTH]
+        # Typo candidates by first letter and length, so a lookup stays quick however many
+        # keywords the entries bring.
+        self._long_words: dict[tuple[str, int], list[str]] = defaultdict(list)
+        for word in self._vocabulary:
+            if len(word) >= FUZZY_MIN_LENGTH:
+                self._long_words[word[0], len(word)].append(word)
+
+    def _index_words(self, terms: Mapping[str, Mapping[str, float]] | None) -> None:
+        """The inverted index of the entries' own words, and how rare each word is."""
+        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for position, entry in enumerate(self._entries):
+            words = terms.get(entry.key) if terms is not None else None
+            for word, weight in (words if words is not None else entry_terms(entry)).items():
+                postings[word].append((position, weight))
+        self._postings = dict(postings)
+        total = len(self._entries)
+        self._common = max(COMMON_WORD_MIN, int(total * COMMON_WORD_SHARE))
+        self._log_total = math.log(total + 1.5)
+
+    def _rarity(self, word: str) -> float:
+        """0 for a word every entry has, 1 for one no other entry has."""
+        count = len(self._postings.get(word, ()))
+        return max(0.0, math.log((len(self._entries) + 1) / (count + 0.5)) / self._log_total)
 
     def _canonical(self, token: str) -> str:
         """Map a typo onto a known word ("sensery" -> "sensory") when it is one edit away."""
@@ -371,9 +448,10 @@ class Catalog:
             return stem(token + "g")  # dropped g: "talkin", "harmin"
         if len(token) < FUZZY_MIN_LENGTH:
             return token
-        for word in self._long_words:
-            if word[0] == token[0] and within_one_edit(token, word):
-                return word
+        for length in (len(token), len(token) - 1, len(token) + 1):
+            for word in self._long_words.get((token[0], length), ()):
+                if within_one_edit(token, word):
+                    return word
         return token
 
     def _found(self, text: str) -> list[_Found]:
@@ -401,6 +479,64 @@ class Catalog:
             if f.phrase.owner
         ]
 
+    def _analyse(self, text: str) -> _Analysis:
+        """Phrases, own-word hits and the classifier's view of ``text``, kept for the next
+        few searches of the same text (the age question ranks it for several ages)."""
+        with self._lock:
+            cached = self._analyses.get(text)
+            if cached is not None:
+                self._analyses.move_to_end(text)
+                return cached
+        hits: dict[str, list[float]] = defaultdict(list)
+        for phrase in self.matched_phrases(text):
+            hits[phrase.owner].append(phrase.weight)
+        probabilities: dict[str, float] = {}
+        evidence = 0
+        if self.classifier is not None and normalise(text):
+            probabilities = self._probabilities(self.classifier, text)
+            evidence = self.classifier.evidence(text)
+        analysis = _Analysis(
+            likely_age=_likely_age(_words(text)),
+            need_hits={owner: tuple(weights) for owner, weights in hits.items()},
+            term_scores=self._term_scores(text),
+            probabilities=probabilities,
+            evidence=evidence,
+        )
+        with self._lock:
+            self._analyses[text] = analysis
+            if len(self._analyses) > ANALYSIS_CACHE_SIZE:
+                self._analyses.popitem(last=False)
+        return analysis
+
+    @staticmethod
+    def _probabilities(classifier: NeedScorer, text: str) -> dict[str, float]:
+        probabilities = classifier.scores(text)
+        asked, _ = _asking(text)
+        if asked and classifier.evidence(asked) >= ASK_EVIDENCE:
+            # The classifier reads the whole story; the part that asks says what is wanted.
+            from_ask = classifier.scores(asked)
+            probabilities = {
+                key: (1 - ASK_SHARE) * p + ASK_SHARE * from_ask.get(key, 0.0)
+                for key, p in probabilities.items()
+            }
+        return probabilities
+
+    def _term_scores(self, text: str) -> dict[int, float]:
+        """Each entry whose own words are in ``text``: the best word's weight times its
+        rarity, and EXTRA_HIT_WEIGHT of the others'."""
+        found: dict[int, list[float]] = defaultdict(list)
+        for word in dict.fromkeys(index_words(text)):
+            postings = self._postings.get(word, ())
+            if not postings or len(postings) > self._common:
+                continue
+            rarity = self._rarity(word)
+            for position, weight in postings:
+                found[position].append(weight * rarity)
+        return {
+            position: max(scores) + EXTRA_HIT_WEIGHT * (sum(scores) - max(scores))
+            for position, scores in found.items()
+        }
+
     def search(
         self,
         text: str,
@@ -412,46 +548,67 @@ class Catalog:
         """Return at most ``limit`` entries for the need in ``text``, best first."""
         if age is None:
             age = extract_age(text)
+        analysis = self._analyse(text)
+        need_scores = {
+            owner: max(w) + EXTRA_HIT_WEIGHT * (sum(w) - max(w))
+            for owner, w in analysis.need_hits.items()
+        }
+        if age is not None:
+            for low, high, need in AGE_HINTS:
+                if low <= age <= high and need in self._need_keys:
+                    need_scores[need] = need_scores.get(need, 0.0) + AGE_HINT_WEIGHT
+        candidates = self._candidates(analysis, need_scores)
         eligible = [
             entry
-            for entry in self.directory.entries
+            for entry in (self._entries[position] for position in sorted(candidates))
             if entry.key not in exclude
             and entry.serves_age(age)
             and (not area or entry.area in (area, NATIONAL, ""))
         ]
-        keyword = self._keyword_matches(text, age, eligible)
+        likely_age = analysis.likely_age if age is None else age
+        keyword = self._keyword_matches(analysis, need_scores, likely_age, eligible)
         if self.classifier is None:
             ranked = sorted(keyword.values(), key=_rank_order)
             if not ranked or ranked[0].score < MIN_SCORE:
                 return []
             cutoff = ranked[0].score * RELATIVE_CUTOFF
             return [m for m in ranked if m.score >= cutoff][:limit]
-        return self._blend(self.classifier, text, keyword, eligible)[:limit]
+        return self._blend(analysis, keyword, eligible)[:limit]
+
+    def _candidates(self, analysis: _Analysis, need_scores: Mapping[str, float]) -> set[int]:
+        """The entries worth scoring: those listing a matched or likely need, and those
+        whose own keywords or words are in the message."""
+        wanted = set(need_scores)
+        if analysis.probabilities:
+            top = max(analysis.probabilities.values())
+            wanted.update(
+                need for need, p in analysis.probabilities.items() if p >= CANDIDATE_SHARE * top
+            )
+        positions = {position for need in wanted for _, position in self._by_need.get(need, ())}
+        positions.update(analysis.term_scores)
+        for owner in need_scores:
+            if owner.startswith("entry:") and owner[6:] in self._position:
+                positions.add(self._position[owner[6:]])
+        return positions
 
     def _keyword_matches(
-        self, text: str, age: int | None, eligible: list[Entry]
+        self,
+        analysis: _Analysis,
+        need_scores: Mapping[str, float],
+        likely_age: int | None,
+        eligible: list[Entry],
     ) -> dict[str, Match]:
-        """Keyword scores of the ``eligible`` entries that match ``text`` at all."""
-        likely_age = _likely_age(_words(text)) if age is None else age
-        need_hits: dict[str, list[float]] = defaultdict(list)
-        for phrase in self.matched_phrases(text):
-            need_hits[phrase.owner].append(phrase.weight)
-        need_scores = {
-            owner: max(w) + EXTRA_HIT_WEIGHT * (sum(w) - max(w)) for owner, w in need_hits.items()
-        }
-        if age is not None:
-            for low, high, need in AGE_HINTS:
-                if low <= age <= high and need in self._need_keys:
-                    need_scores[need] = need_scores.get(need, 0.0) + AGE_HINT_WEIGHT
+        """Keyword scores of the ``eligible`` entries that match the message at all."""
         found: dict[str, Match] = {}
         for entry in eligible:
             score = KEYWORD_WEIGHT * need_scores.get(f"entry:{entry.key}", 0.0)
+            score += TEXT_WEIGHT * analysis.term_scores.get(self._position[entry.key], 0.0)
             matched = []
             for rank, need in enumerate(entry.needs):
                 if need in need_scores:
                     weight = RANK_WEIGHTS[min(rank, len(RANK_WEIGHTS) - 1)]
                     score += weight * need_scores[need]
-                    if need in need_hits:
+                    if need in analysis.need_hits:
                         matched.append(need)
             if score > 0 and likely_age is not None and entry.serves_age(likely_age):
                 # A service made for a narrower age band suits that age better.
@@ -460,30 +617,32 @@ class Catalog:
                 found[entry.key] = Match(entry, round(score, 3), tuple(matched))
         return found
 
+    @staticmethod
+    def _entry_probability(entry: Entry, probabilities: Mapping[str, float]) -> float:
+        """The classifier's view of an entry, from the needs it lists."""
+        weighted = [
+            CLASSIFIER_RANK_WEIGHTS[min(rank, len(CLASSIFIER_RANK_WEIGHTS) - 1)]
+            * probabilities.get(need, 0.0)
+            for rank, need in enumerate(entry.needs)
+        ]
+        if not weighted:
+            return 0.0
+        best = max(weighted)
+        return best + CLASSIFIER_EXTRA_NEEDS * (sum(weighted) - best)
+
     def _blend(
-        self,
-        classifier: KeyScorer,
-        text: str,
-        keyword: dict[str, Match],
-        eligible: list[Entry],
+        self, analysis: _Analysis, keyword: dict[str, Match], eligible: list[Entry]
     ) -> list[Match]:
         """Keyword scores blended with the classifier's probabilities, best first."""
-        if not normalise(text):
+        if not analysis.probabilities:
             return []
-        probabilities = classifier.scores(text)
-        asked, _ = _asking(text)
-        if asked and classifier.evidence(asked) >= ASK_EVIDENCE:
-            # The classifier reads the whole story; the part that asks says what is wanted.
-            from_ask = classifier.scores(asked)
-            probabilities = {
-                key: (1 - ASK_SHARE) * p + ASK_SHARE * from_ask.get(key, 0.0)
-                for key, p in probabilities.items()
-            }
+        probability = {
+            entry.key: self._entry_probability(entry, analysis.probabilities) for entry in eligible
+        }
         best_keyword = max((m.score for m in keyword.values()), default=0.0)
-        best_probability = max((probabilities.get(e.key, 0.0) for e in eligible), default=0.0)
+        best_probability = max(probability.values(), default=0.0)
         if best_keyword < MIN_SCORE and (
-            best_probability < CLASSIFIER_ALONE_MIN
-            or classifier.evidence(text) < CLASSIFIER_ALONE_EVIDENCE
+            best_probability < CLASSIFIER_ALONE_MIN or analysis.evidence < CLASSIFIER_ALONE_EVIDENCE
         ):
             return []
         scale = max(best_keyword, KEYWORD_SCALE)
@@ -491,9 +650,7 @@ class Catalog:
         for entry in eligible:
             match = keyword.get(entry.key)
             keyword_part = match.score / scale if match else 0.0
-            score = BLEND_KEYWORD * keyword_part + (1 - BLEND_KEYWORD) * probabilities.get(
-                entry.key, 0.0
-            )
+            score = BLEND_KEYWORD * keyword_part + (1 - BLEND_KEYWORD) * probability[entry.key]
             if score > 0:
                 ranked.append(Match(entry, round(score, 3), match.needs if match else ()))
         ranked.sort(key=_rank_order)
