@@ -13,7 +13,7 @@ import re
 
 MAX_SUMMARY_WORDS = 15
 MIN_CLAUSE_WORDS = 4  # a cut that leaves fewer words than this says too little
-GOOD_CLAUSE_WORDS = 8  # a clean clause at least this long beats a longer, looser cut
+GOOD_CLAUSE_WORDS = 6  # a clean clause at least this long beats a longer, looser cut
 _TAGS = re.compile(r"<[^>]+>")
 _BLOCK_TAGS = re.compile(r"</?(?:p|br|li|ul|ol|div|h\d)[^>]*>", re.I)
 _MARKDOWN = re.compile(r"(\*\*|__|[*_`#>])|\[([^\]]*)\]\([^)]*\)")
@@ -65,9 +65,9 @@ def easy_summary(description: str) -> tuple[str, bool]:
 
 
 def _cut(words: list[str]) -> list[str]:
-    """The longest start of ``words`` that ends a clause and has at most 15 words: at a
-    punctuation mark or before a clause word when that keeps enough words, else before
-    "and", "for" and the like, else simply the first 15 words."""
+    """The longest start of ``words`` that ends a clause and has at most 15 words: before a
+    clause word ("because", "which") when that keeps enough words, else at a punctuation
+    mark, else before "and", "for" and the like, else simply the first 15 words."""
     best = {"punctuation": 0, "clause": 0, "joining": 0}
     for count in range(MIN_CLAUSE_WORDS, MAX_SUMMARY_WORDS + 1):
         if words[count - 1][-1] in _CLAUSE_PUNCTUATION:
@@ -81,8 +81,12 @@ def _cut(words: list[str]) -> list[str]:
                 best["clause"] = count
             elif bare in JOINING_WORDS:
                 best["joining"] = count
-    strong = max(best["punctuation"], best["clause"])
-    keep = strong if strong >= GOOD_CLAUSE_WORDS else max(strong, best["joining"])
+    if best["clause"] >= GOOD_CLAUSE_WORDS:
+        keep = best["clause"]
+    elif best["punctuation"] >= GOOD_CLAUSE_WORDS:
+        keep = best["punctuation"]
+    else:
+        keep = max(best.values())
     kept = words[: keep or MAX_SUMMARY_WORDS]
     while len(kept) > MIN_CLAUSE_WORDS and kept[-1].lower().strip(",;:") in HANGING_WORDS:
         kept.pop()

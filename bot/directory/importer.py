@@ -104,7 +104,10 @@ def source_name(location: str) -> str:
     """The default name of a source: a file's name, or a feed's host and path."""
     if re.match(r"^https?://", location):
         return re.sub(r"^https?://", "", location).split("?")[0].rstrip("/")[:300]
-    return Path(location).name
+    path = Path(location)
+    if path.name in ("datapackage.json", "services.csv") and path.parent.name:
+        return path.parent.name  # a data package is named by its folder
+    return path.name
 
 
 def read_source(location: str | Path, options: ReadOptions | None = None) -> ImportResult:

@@ -99,6 +99,7 @@ TEXT_WEIGHT = 0.6
 COMMON_WORD_SHARE = 0.2
 COMMON_WORD_MIN = 50
 ANALYSIS_CACHE_SIZE = 256
+NAME_AS_PHRASE = True  # an entry's name (two words or more) counts as one of its keywords
 
 # Dropped from messages and phrases alike, so "complain about the hospital" matches
 # "complain about hospital" and "his plan" matches "her plan".
@@ -389,6 +390,10 @@ class Catalog:
         for entry in directory.entries:
             for keyword in entry.keywords:
                 raw.append((f"entry:{entry.key}", tuple(_words(keyword))))
+            if NAME_AS_PHRASE:
+                name = tuple(w for w in _words(entry.name) if w not in JOINING_WORDS)
+                if len(name) >= 2:  # a family naming the service wants that service
+                    raw.append((f"entry:{entry.key}", name))
         generic = {tuple(_words(phrase)) for phrase in GENERIC_PHRASES}
         # A generic phrase never counts as a need, even where a list names it.
         raw = [(owner, words) for owner, words in raw if words not in generic]

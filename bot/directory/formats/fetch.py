@@ -77,12 +77,16 @@ def _reason(exc: Exception) -> str:
 def fetch_services(
     url: str,
     per_page: int | None = None,
-    timeout: float = TIMEOUT,
-    retries: int = RETRIES,
-    pause: float = RETRY_PAUSE,
+    timeout: float | None = None,
+    retries: int | None = None,
+    pause: float | None = None,
     progress: Callable[[int, int | None], None] | None = None,
 ) -> Fetched:
-    """Every service the feed at ``url`` lists; raise :class:`FetchError` if any page fails."""
+    """Every service the feed at ``url`` lists; raise :class:`FetchError` if any page fails.
+    ``timeout``, ``retries`` and ``pause`` default to TIMEOUT, RETRIES and RETRY_PAUSE."""
+    timeout = TIMEOUT if timeout is None else timeout
+    retries = RETRIES if retries is None else retries
+    pause = RETRY_PAUSE if pause is None else pause
     if urlsplit(url).scheme not in ("http", "https"):
         raise FetchError(f"'{url}' is not an http or https address")
     fetched = Fetched()
