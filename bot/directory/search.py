@@ -48,6 +48,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
+from scipy import sparse
+
 from bot.directory.classifier import Example, trained_classifier
 from bot.directory.classifier import load_examples as load_examples  # re-exported
 from bot.directory.index import entry_terms, index_words
@@ -85,12 +88,10 @@ CLASSIFIER_ALONE_MIN = 0.15
 CLASSIFIER_ALONE_EVIDENCE = 3  # content words the classifier knows, needed without a keyword
 BLENDED_RELATIVE_CUTOFF = 0.2
 # The classifier predicts needs. An entry's share of it is the probability of the need it
-# lists first, and less of the others it lists (CLASSIFIER_RANK_WEIGHTS); only entries
-# with a need at least CANDIDATE_SHARE as likely as the likeliest need are scored, which
-# leaves out none that could pass BLENDED_RELATIVE_CUTOFF.
+# lists first, and less of the others it lists (CLASSIFIER_RANK_WEIGHTS by rank, and
+# CLASSIFIER_EXTRA_NEEDS of all but the best).
 CLASSIFIER_RANK_WEIGHTS = (1.0, 0.8, 0.7, 0.6)
 CLASSIFIER_EXTRA_NEEDS = 0.3  # the entry's other needs, after its best one
-CANDIDATE_SHARE = 0.1
 # An entry's own words (bot/directory/index.py) that are in the message add
 # TEXT_WEIGHT * (field weight * how rare the word is), best word first, the others less
 # (EXTRA_HIT_WEIGHT). A word in more than COMMON_WORD_SHARE of the entries (and more than
@@ -99,6 +100,7 @@ TEXT_WEIGHT = 0.6
 COMMON_WORD_SHARE = 0.2
 COMMON_WORD_MIN = 50
 ANALYSIS_CACHE_SIZE = 256
+SHORTLIST = 64  # entries put in exact rank order per search (the best by score)
 NAME_AS_PHRASE = True  # an entry's name (two words or more) counts as one of its keywords
 
 # Dropped from messages and phrases alike, so "complain about the hospital" matches
@@ -340,7 +342,8 @@ class _Analysis:
 
     likely_age: int | None
     need_hits: Mapping[str, tuple[float, ...]]  # need key or "entry:<key>" -> weights
-    term_scores: Mapping[int, float]  # entry position -> score of its own words
+    term_positions: np.ndarray  # entries whose own words are in the message
+    term_scores: np.ndarray  # ... and the score of those words
     probabilities: Mapping[str, float]  # need -> classifier probability (empty without)
     evidence: int
 
@@ -367,16 +370,34 @@ class Catalog:
         self.classifier = classifier
         self._entries = directory.entries
         self._need_keys = {need.key for need in directory.needs}
-        self._by_need: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        self._position: dict[str, int] = {}
-        for position, entry in enumerate(self._entries):
-            self._position[entry.key] = position
-            for rank, need in enumerate(entry.needs):
-                self._by_need[need].append((rank, position))
+        self._position = {entry.key: position for position, entry in enumerate(self._entries)}
+        self._index_needs()
         self._index_phrases(directory)
         self._index_words(terms)
         self._analyses: OrderedDict[str, _Analysis] = OrderedDict()
         self._lock = threading.Lock()
+
+    def _index_needs(self) -> None:
+        """Entries by need, as sparse matrices (entries x needs) of each need's weight for
+        the entry (by its rank there), and the entries' ages as arrays: a search scores
+        every entry at once, so it costs about the same for 30 entries or 10,000."""
+        needs = sorted({n for e in self._entries for n in e.needs} | self._need_keys)
+        self._need_column = {need: column for column, need in enumerate(needs)}
+        rows, columns, keyword, learned = [], [], [], []
+        for position, entry in enumerate(self._entries):
+            for rank, need in enumerate(entry.needs):
+                rows.append(position)
+                columns.append(self._need_column[need])
+                keyword.append(RANK_WEIGHTS[min(rank, len(RANK_WEIGHTS) - 1)])
+                learned.append(CLASSIFIER_RANK_WEIGHTS[min(rank, len(CLASSIFIER_RANK_WEIGHTS) - 1)])
+        shape = (len(self._entries), len(needs))
+        self._keyword_weights = sparse.csr_matrix((keyword, (rows, columns)), shape=shape)
+        self._learned_weights = sparse.csr_matrix((learned, (rows, columns)), shape=shape)
+        self._age_min = np.array([e.age_min for e in self._entries], dtype=np.int64)
+        self._age_max = np.array([e.age_max for e in self._entries], dtype=np.int64)
+        self._age_fit = 1 + AGE_FIT_BONUS * (
+            1 - np.maximum(0, self._age_max - self._age_min) / (MAX_CHILD_AGE + 1)
+        )
 
     def _index_phrases(self, directory: Directory) -> None:
         """The taxonomy's synonyms and the entries' keywords, by their first word."""
@@ -430,19 +451,28 @@ class Catalog:
 
     def _index_words(self, terms: Mapping[str, Mapping[str, float]] | None) -> None:
         """The inverted index of the entries' own words, and how rare each word is."""
-        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        postings: dict[str, tuple[list[int], list[float]]] = {}
         for position, entry in enumerate(self._entries):
             words = terms.get(entry.key) if terms is not None else None
             for word, weight in (words if words is not None else entry_terms(entry)).items():
-                postings[word].append((position, weight))
-        self._postings = dict(postings)
+                found = postings.get(word)
+                if found is None:
+                    postings[word] = ([position], [weight])
+                else:
+                    found[0].append(position)
+                    found[1].append(weight)
+        self._postings = {
+            word: (np.array(positions, dtype=np.int64), np.array(weights, dtype=np.float64))
+            for word, (positions, weights) in postings.items()
+        }
         total = len(self._entries)
         self._common = max(COMMON_WORD_MIN, int(total * COMMON_WORD_SHARE))
         self._log_total = math.log(total + 1.5)
 
     def _rarity(self, word: str) -> float:
         """0 for a word every entry has, 1 for one no other entry has."""
-        count = len(self._postings.get(word, ()))
+        found = self._postings.get(word)
+        count = 0 if found is None else len(found[0])
         return max(0.0, math.log((len(self._entries) + 1) / (count + 0.5)) / self._log_total)
 
     def _canonical(self, token: str) -> str:
@@ -500,10 +530,12 @@ class Catalog:
         if self.classifier is not None and normalise(text):
             probabilities = self._probabilities(self.classifier, text)
             evidence = self.classifier.evidence(text)
+        term_positions, term_scores = self._term_scores(text)
         analysis = _Analysis(
             likely_age=_likely_age(_words(text)),
             need_hits={owner: tuple(weights) for owner, weights in hits.items()},
-            term_scores=self._term_scores(text),
+            term_positions=term_positions,
+            term_scores=term_scores,
             probabilities=probabilities,
             evidence=evidence,
         )
@@ -526,21 +558,21 @@ class Catalog:
             }
         return probabilities
 
-    def _term_scores(self, text: str) -> dict[int, float]:
-        """Each entry whose own words are in ``text``: the best word's weight times its
-        rarity, and EXTRA_HIT_WEIGHT of the others'."""
-        found: dict[int, list[float]] = defaultdict(list)
+    def _term_scores(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """The entries whose own words are in ``text``, and for each the best word's weight
+        times its rarity plus EXTRA_HIT_WEIGHT of the others'."""
+        best = np.zeros(len(self._entries))
+        total = np.zeros(len(self._entries))
         for word in dict.fromkeys(index_words(text)):
-            postings = self._postings.get(word, ())
-            if not postings or len(postings) > self._common:
+            found = self._postings.get(word)
+            if found is None or len(found[0]) > self._common:
                 continue
-            rarity = self._rarity(word)
-            for position, weight in postings:
-                found[position].append(weight * rarity)
-        return {
-            position: max(scores) + EXTRA_HIT_WEIGHT * (sum(scores) - max(scores))
-            for position, scores in found.items()
-        }
+            positions, weights = found
+            scores = weights * self._rarity(word)
+            np.maximum.at(best, positions, scores)
+            np.add.at(total, positions, scores)
+        hit = np.flatnonzero(best)
+        return hit, best[hit] + EXTRA_HIT_WEIGHT * (total[hit] - best[hit])
 
     def search(
         self,
@@ -554,6 +586,8 @@ class Catalog:
         if age is None:
             age = extract_age(text)
         analysis = self._analyse(text)
+        if not self._entries:
+            return []
         need_scores = {
             owner: max(w) + EXTRA_HIT_WEIGHT * (sum(w) - max(w))
             for owner, w in analysis.need_hits.items()
@@ -562,109 +596,99 @@ class Catalog:
             for low, high, need in AGE_HINTS:
                 if low <= age <= high and need in self._need_keys:
                     need_scores[need] = need_scores.get(need, 0.0) + AGE_HINT_WEIGHT
-        candidates = self._candidates(analysis, need_scores)
-        eligible = [
-            entry
-            for entry in (self._entries[position] for position in sorted(candidates))
-            if entry.key not in exclude
-            and entry.serves_age(age)
-            and (not area or entry.area in (area, NATIONAL, ""))
-        ]
+        eligible = self._eligible(age, area, exclude)
         likely_age = analysis.likely_age if age is None else age
-        keyword = self._keyword_matches(analysis, need_scores, likely_age, eligible)
+        keyword = self._keyword_scores(analysis, need_scores, likely_age)
+        keyword = np.where(eligible & (keyword > 0), np.round(keyword, 3), 0.0)
         if self.classifier is None:
-            ranked = sorted(keyword.values(), key=_rank_order)
-            if not ranked or ranked[0].score < MIN_SCORE:
+            best = keyword.max()
+            if best < MIN_SCORE:
                 return []
-            cutoff = ranked[0].score * RELATIVE_CUTOFF
-            return [m for m in ranked if m.score >= cutoff][:limit]
-        return self._blend(analysis, keyword, eligible)[:limit]
+            order = self._best(keyword, keyword >= best * RELATIVE_CUTOFF, limit)
+            return [self._match(p, keyword[p], analysis) for p in order]
+        return self._blend(analysis, keyword, eligible, limit)
 
-    def _candidates(self, analysis: _Analysis, need_scores: Mapping[str, float]) -> set[int]:
-        """The entries worth scoring: those listing a matched or likely need, and those
-        whose own keywords or words are in the message."""
-        wanted = set(need_scores)
-        if analysis.probabilities:
-            top = max(analysis.probabilities.values())
-            wanted.update(
-                need for need, p in analysis.probabilities.items() if p >= CANDIDATE_SHARE * top
-            )
-        positions = {position for need in wanted for _, position in self._by_need.get(need, ())}
-        positions.update(analysis.term_scores)
-        for owner in need_scores:
+    def _eligible(self, age: int | None, area: str | None, exclude: tuple[str, ...]) -> np.ndarray:
+        """Which entries may be offered: for this age and area, and not already shown."""
+        eligible = np.ones(len(self._entries), dtype=bool)
+        if age is not None:
+            eligible &= (self._age_min <= age) & (age <= self._age_max)
+        if area:
+            eligible &= np.array([e.area in (area, NATIONAL, "") for e in self._entries])
+        for key in exclude:
+            if key in self._position:
+                eligible[self._position[key]] = False
+        return eligible
+
+    def _need_vector(self, scores: Mapping[str, float]) -> np.ndarray:
+        vector = np.zeros(len(self._need_column))
+        for need, score in scores.items():
+            column = self._need_column.get(need)
+            if column is not None:
+                vector[column] = score
+        return vector
+
+    def _keyword_scores(
+        self, analysis: _Analysis, need_scores: Mapping[str, float], likely_age: int | None
+    ) -> np.ndarray:
+        """Every entry's keyword score: its needs (most for the one it lists first), its own
+        keywords, and its own words in the message; a narrow age band fitting the age gets
+        a little more."""
+        scores = np.asarray(self._keyword_weights @ self._need_vector(need_scores), dtype=float)
+        for owner, score in need_scores.items():
             if owner.startswith("entry:") and owner[6:] in self._position:
-                positions.add(self._position[owner[6:]])
-        return positions
+                scores[self._position[owner[6:]]] += KEYWORD_WEIGHT * score
+        scores[analysis.term_positions] += TEXT_WEIGHT * analysis.term_scores
+        if likely_age is not None:
+            fits = (scores > 0) & (self._age_min <= likely_age) & (likely_age <= self._age_max)
+            scores[fits] *= self._age_fit[fits]
+        return scores
 
-    def _keyword_matches(
-        self,
-        analysis: _Analysis,
-        need_scores: Mapping[str, float],
-        likely_age: int | None,
-        eligible: list[Entry],
-    ) -> dict[str, Match]:
-        """Keyword scores of the ``eligible`` entries that match the message at all."""
-        found: dict[str, Match] = {}
-        for entry in eligible:
-            score = KEYWORD_WEIGHT * need_scores.get(f"entry:{entry.key}", 0.0)
-            score += TEXT_WEIGHT * analysis.term_scores.get(self._position[entry.key], 0.0)
-            matched = []
-            for rank, need in enumerate(entry.needs):
-                if need in need_scores:
-                    weight = RANK_WEIGHTS[min(rank, len(RANK_WEIGHTS) - 1)]
-                    score += weight * need_scores[need]
-                    if need in analysis.need_hits:
-                        matched.append(need)
-            if score > 0 and likely_age is not None and entry.serves_age(likely_age):
-                # A service made for a narrower age band suits that age better.
-                score *= 1 + AGE_FIT_BONUS * (1 - _age_span(entry) / (MAX_CHILD_AGE + 1))
-            if score > 0:
-                found[entry.key] = Match(entry, round(score, 3), tuple(matched))
-        return found
-
-    @staticmethod
-    def _entry_probability(entry: Entry, probabilities: Mapping[str, float]) -> float:
-        """The classifier's view of an entry, from the needs it lists."""
-        weighted = [
-            CLASSIFIER_RANK_WEIGHTS[min(rank, len(CLASSIFIER_RANK_WEIGHTS) - 1)]
-            * probabilities.get(need, 0.0)
-            for rank, need in enumerate(entry.needs)
-        ]
-        if not weighted:
-            return 0.0
-        best = max(weighted)
-        return best + CLASSIFIER_EXTRA_NEEDS * (sum(weighted) - best)
+    def _learned_scores(self, probabilities: Mapping[str, float]) -> np.ndarray:
+        """Each entry's share of the classifier's view: the probability of its best need
+        (weighted by rank), and CLASSIFIER_EXTRA_NEEDS of the others'."""
+        vector = self._need_vector(probabilities)
+        total = np.asarray(self._learned_weights @ vector, dtype=float)
+        weighted = self._learned_weights.multiply(vector[np.newaxis, :]).tocsr()
+        best = np.asarray(weighted.max(axis=1).todense(), dtype=float).ravel()
+        return best + CLASSIFIER_EXTRA_NEEDS * (total - best)
 
     def _blend(
-        self, analysis: _Analysis, keyword: dict[str, Match], eligible: list[Entry]
+        self, analysis: _Analysis, keyword: np.ndarray, eligible: np.ndarray, limit: int
     ) -> list[Match]:
         """Keyword scores blended with the classifier's probabilities, best first."""
         if not analysis.probabilities:
             return []
-        probability = {
-            entry.key: self._entry_probability(entry, analysis.probabilities) for entry in eligible
-        }
-        best_keyword = max((m.score for m in keyword.values()), default=0.0)
-        best_probability = max(probability.values(), default=0.0)
+        learned = np.where(eligible, self._learned_scores(analysis.probabilities), 0.0)
+        best_keyword = float(keyword.max())
         if best_keyword < MIN_SCORE and (
-            best_probability < CLASSIFIER_ALONE_MIN or analysis.evidence < CLASSIFIER_ALONE_EVIDENCE
+            float(learned.max()) < CLASSIFIER_ALONE_MIN
+            or analysis.evidence < CLASSIFIER_ALONE_EVIDENCE
         ):
             return []
         scale = max(best_keyword, KEYWORD_SCALE)
-        ranked = []
-        for entry in eligible:
-            match = keyword.get(entry.key)
-            keyword_part = match.score / scale if match else 0.0
-            score = BLEND_KEYWORD * keyword_part + (1 - BLEND_KEYWORD) * probability[entry.key]
-            if score > 0:
-                ranked.append(Match(entry, round(score, 3), match.needs if match else ()))
-        ranked.sort(key=_rank_order)
-        if not ranked:
+        blended = BLEND_KEYWORD * keyword / scale + (1 - BLEND_KEYWORD) * learned
+        blended = np.where(eligible, np.round(blended, 3), 0.0)
+        best = float(blended.max())
+        if best <= 0:
             return []
-        cutoff = ranked[0].score * BLENDED_RELATIVE_CUTOFF
-        return [m for m in ranked if m.score >= cutoff]
+        order = self._best(blended, blended >= best * BLENDED_RELATIVE_CUTOFF, limit)
+        return [self._match(p, blended[p], analysis) for p in order]
 
+    def _best(self, scores: np.ndarray, keep: np.ndarray, limit: int) -> list[int]:
+        """Positions of the ``limit`` best entries among ``keep`` (score above 0), in rank
+        order: best score first; on a tie, the more specialised (narrower age band)."""
+        candidates = np.flatnonzero(keep & (scores > 0))
+        if len(candidates) > SHORTLIST:
+            top = np.argpartition(-scores[candidates], SHORTLIST)[:SHORTLIST]
+            candidates = candidates[top]
+        ordered = sorted(
+            (int(p) for p in candidates),
+            key=lambda p: (-float(scores[p]), _age_span(self._entries[p]), self._entries[p].key),
+        )
+        return ordered[:limit]
 
-def _rank_order(match: Match) -> tuple[float, int, str]:
-    """Best score first; on a tie, the more specialised service (narrower age band)."""
-    return (-match.score, _age_span(match.entry), match.entry.key)
+    def _match(self, position: int, score: float, analysis: _Analysis) -> Match:
+        entry = self._entries[position]
+        matched = tuple(need for need in entry.needs if need in analysis.need_hits)
+        return Match(entry, round(float(score), 3), matched)
