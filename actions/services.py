@@ -20,8 +20,8 @@ from sqlalchemy.engine import Engine
 from bot.config import Settings, load_settings
 from bot.db import shared_engine
 from bot.directory import Catalog, Entry
-from bot.directory.search import default_examples_path, load_examples
-from bot.directory.store import directory_version, load_entry, load_indexed
+from bot.directory.catalog import load_catalog
+from bot.directory.store import directory_version, load_entry
 from bot.directory.topics import FRONT_DOOR_KEY
 
 log = logging.getLogger(__name__)
@@ -47,11 +47,9 @@ def engine() -> Engine:
 
 
 def build_catalog(db: Engine) -> tuple[int, Catalog]:
-    """The directory as it is now, indexed for search, with its version."""
-    version = directory_version(db)
-    directory, terms = load_indexed(db)
-    examples = load_examples(default_examples_path())
-    return version, Catalog(directory, examples=examples, terms=terms)
+    """The directory as it is now, indexed for search, with its version (a saved index is
+    loaded when another process or an earlier start already built this version)."""
+    return load_catalog(db)
 
 
 def catalog() -> Catalog:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bot.config import PROJECT_ROOT, load_settings
 from bot.db import make_engine, upgrade
-from bot.directory import Catalog, DirectoryError
+from bot.directory import DirectoryError
 from bot.directory.easyread import MAX_SUMMARY_WORDS
 from bot.directory.importer import (
     EXIT_NOTHING,
@@ -107,7 +107,8 @@ def cmd_directory_import(args: argparse.Namespace) -> int:
     if replace and not result.complete:
         print("\n--replace ignored: not every page of the source was read, so nothing is removed.")
         replace = False
-    report = save_directory(_engine(), directory, replace=replace)
+    engine = _engine()
+    report = save_directory(engine, directory, replace=replace)
     flag = " (sample data)" if directory.sample_data else ""
     print(
         f"\nImported {location}{flag} as source '{directory.source}': {report.added} added, "
@@ -126,10 +127,29 @@ def cmd_directory_import(args: argparse.Namespace) -> int:
         )
     if report.unused_needs:
         print("Needs no entry helps with: " + ", ".join(report.unused_needs))
+    _build_index(engine)
     code = EXIT_SKIPPED if report.clashes else result.exit_code
     if code:
         print(f"Exit code {code}: some rows were skipped or some values left out (see above).")
     return code
+
+
+def _build_index(engine) -> None:  # type: ignore[no-untyped-def]
+    """Build and save the search index now, so servers load it instead of building it."""
+    import time
+
+    from bot.directory.catalog import load_catalog
+
+    started = time.monotonic()
+    try:
+        version, catalog = load_catalog(engine)
+    except Exception as exc:  # the import itself is done; servers will build it instead
+        print(f"The search index was not saved ({exc}); the servers will build it.")
+        return
+    print(
+        f"Search index ready: version {version}, {len(catalog.directory.entries)} entries "
+        f"({time.monotonic() - started:.1f} s)."
+    )
 
 
 def cmd_directory_list(_args: argparse.Namespace) -> int:
@@ -141,12 +161,9 @@ def cmd_directory_list(_args: argparse.Namespace) -> int:
 
 
 def cmd_directory_search(args: argparse.Namespace) -> int:
-    from bot.directory.search import default_examples_path, load_examples
-    from bot.directory.store import load_indexed
+    from bot.directory.catalog import load_catalog
 
-    directory, terms = load_indexed(_engine())
-    examples = load_examples(default_examples_path())
-    catalog = Catalog(directory, examples=examples, terms=terms)
+    _, catalog = load_catalog(_engine())
     matches = catalog.search(args.text, age=args.age, area=args.area)
     if not matches:
         print("No match.")

@@ -66,6 +66,7 @@ class Settings:
     audio_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "var" / "audio")
     retention_days: int = 180
     directory_warm_up: bool = True
+    cache_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "var" / "cache")
 
     @property
     def twilio_signing_token(self) -> str:
@@ -113,6 +114,7 @@ def load_settings(environ_file: Path | None = None) -> Settings:
         phone_line_number=_env("PHONE_LINE_NUMBER", "", dotenv),
         audio_dir=Path(_env("AUDIO_DIR", str(var_dir / "audio"), dotenv)),
         retention_days=int(_env("RETENTION_DAYS", "180", dotenv)),
+        cache_dir=Path(_env("CACHE_DIR", str(var_dir / "cache"), dotenv)),
         directory_warm_up=_env("DIRECTORY_WARM_UP", "1", dotenv).lower()
         not in ("0", "false", "no"),
     )

@@ -20,6 +20,20 @@ from bot.directory.store import save_directory
 # still warm up: scripts/servers.py sets it for them).
 os.environ.setdefault("DIRECTORY_WARM_UP", "0")
 
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The classifier and saved catalogs of a test run go to a temporary folder."""
+    previous = os.environ.get("CACHE_DIR")
+    os.environ["CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if previous is None:
+        del os.environ["CACHE_DIR"]
+    else:
+        os.environ["CACHE_DIR"] = previous
+
+
 SAMPLE_DIRECTORY = PROJECT_ROOT / "data" / "directory" / "telford_wrekin.yml"
 DATA = Path(__file__).resolve().parent / "data"
 

@@ -70,8 +70,9 @@ class Example:
 
 def load_examples(path: Path) -> tuple[Example, ...]:
     """Read labelled messages (``examples: [{text, needs: [...]}]``, or ``keys: [...]``)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when there: 10x faster
     with Path(path).open(encoding="utf-8") as handle:
-        data = yaml.safe_load(handle) or {}
+        data = yaml.load(handle, Loader=loader) or {}  # noqa: S506 (a safe loader)
     examples: list[Example] = []
     for number, item in enumerate(data.get("examples") or [], start=1):
         if not isinstance(item, dict):
@@ -216,7 +217,10 @@ def inputs_hash(examples: Sequence[Example], needs: Sequence[Need]) -> str:
 
 
 def default_cache_dir() -> Path:
-    return Path(__file__).resolve().parents[2] / "var" / "cache" / "directory"
+    """Where the classifier and saved catalogs are kept: ``CACHE_DIR``/directory."""
+    from bot.config import load_settings
+
+    return load_settings().cache_dir / "directory"
 
 
 def trained_classifier(

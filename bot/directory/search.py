@@ -46,7 +46,7 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from scipy import sparse
@@ -375,6 +375,20 @@ class Catalog:
         self._index_phrases(directory)
         self._index_words(terms)
         self._analyses: OrderedDict[str, _Analysis] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The index only (for bot.directory.catalog's cache): never the classifier, which
+        has its own cache, nor the messages read lately."""
+        state = dict(self.__dict__)
+        for name in ("classifier", "_analyses", "_lock"):
+            del state[name]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.classifier = None
+        self._analyses = OrderedDict()
         self._lock = threading.Lock()
 
     def _index_needs(self) -> None:

@@ -14,9 +14,8 @@ services saves in seconds, and an unchanged entry (same content hash) is not wri
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
@@ -67,8 +66,8 @@ class _Plan:
 
 def content_hash(entry: Entry, source: str) -> str:
     """A fingerprint of everything stored for ``entry``: equal means nothing to write."""
-    payload = json.dumps([asdict(entry), source], sort_keys=True, default=str)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    # An Entry holds only text, numbers and tuples of text: its repr is complete and stable.
+    return hashlib.sha256(repr((entry, source)).encode("utf-8")).hexdigest()
 
 
 def _row(entry: Entry, source: str, digest: str, version: int) -> dict[str, Any]:
@@ -226,11 +225,16 @@ def _save_links(connection: Connection, links: dict[str, tuple[str, ...]]) -> No
         connection.execute(insert(LINKS), list(batch))
 
 
-def _entry(row: Any, needs: tuple[str, ...]) -> Entry:
-    values = {name: getattr(row, name) for name in _COLUMNS}
-    values.update({name: tuple(getattr(row, name) or ()) for name in _LIST_COLUMNS})
+_ENTRY_COLUMNS = [ENTRIES.c[name] for name in ("id", "key", *_COLUMNS, *_LIST_COLUMNS)]
+
+
+def _entry(values: dict[str, Any], needs: tuple[str, ...]) -> Entry:
+    """An Entry from a row of _ENTRY_COLUMNS, as a dict (changed here)."""
+    for name in _LIST_COLUMNS:
+        values[name] = tuple(values[name] or ())
     values["description"] = values["description"] or ""
-    return Entry(key=row.key, needs=needs, **values)
+    del values["id"]
+    return Entry(needs=needs, **values)
 
 
 def _links(connection: Connection) -> dict[int, list[str]]:
@@ -260,11 +264,17 @@ def load_indexed(engine: Engine) -> tuple[Directory, dict[str, dict[str, float]]
     with engine.connect() as connection:
         needs = load_needs(connection)
         links = _links(connection)
-        rows = connection.execute(select(ENTRIES).order_by(ENTRIES.c.id)).all()
-    entries = tuple(_entry(row, tuple(links.get(row.id, ()))) for row in rows)
-    terms = {row.key: dict(row.search_terms or {}) for row in rows}
+        rows = connection.execute(
+            select(*_ENTRY_COLUMNS, ENTRIES.c.search_terms).order_by(ENTRIES.c.id)
+        ).all()
+    terms: dict[str, dict[str, float]] = {}
+    entries = []
+    for row in rows:
+        values = dict(row._mapping)
+        terms[values["key"]] = values.pop("search_terms") or {}
+        entries.append(_entry(values, tuple(links.get(values["id"], ()))))
     directory = Directory(
-        needs=needs, entries=entries, sample_data=any(e.sample_data for e in entries)
+        needs=needs, entries=tuple(entries), sample_data=any(e.sample_data for e in entries)
     )
     return directory, terms
 
@@ -272,7 +282,7 @@ def load_indexed(engine: Engine) -> tuple[Directory, dict[str, dict[str, float]]
 def load_entry(engine: Engine, key: str) -> Entry | None:
     """One entry by key, read directly (the crisis reply's front door: no index needed)."""
     with engine.connect() as connection:
-        row = connection.execute(select(ENTRIES).where(ENTRIES.c.key == key)).first()
+        row = connection.execute(select(*_ENTRY_COLUMNS).where(ENTRIES.c.key == key)).first()
         if row is None:
             return None
         needs = tuple(
@@ -280,7 +290,7 @@ def load_entry(engine: Engine, key: str) -> Entry | None:
                 select(LINKS.c.need_key).where(LINKS.c.entry_id == row.id).order_by(LINKS.c.rank)
             ).scalars()
         )
-    return _entry(row, needs)
+    return _entry(dict(row._mapping), needs)
 
 
 def entry_count(engine: Engine) -> int:

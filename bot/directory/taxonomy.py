@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -71,16 +72,33 @@ class TaxonomyMap:
     ignore_patterns: tuple[re.Pattern[str], ...] = ()
     needs: Mapping[str, Need] = field(default_factory=dict)
 
+    _seen: dict[Term, tuple[str, ...] | None] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    @cached_property
+    def _labels(self) -> dict[str, str]:
+        return {normalise(need.label): need.key for need in self.needs.values()}
+
     def ignored(self, term: Term) -> bool:
-        """True for age groups and data-source tags: never a need."""
+        """True for age groups and data-source tags: never a need (no rule maps to none)."""
+        return self.needs_for(term) == ()
+
+    def needs_for(self, term: Term) -> tuple[str, ...] | None:
+        """The need keys a term means; () when it is never a need; None when unmapped.
+        Feeds repeat the same few terms thousands of times: each is worked out once."""
+        if term not in self._seen:
+            self._seen[term] = self._needs_for(term)
+        return self._seen[term]
+
+    def _is_ignored(self, term: Term) -> bool:
         if normalise(term.vocabulary) in self.ignore_vocabularies:
             return True
         names = (" ".join(term.name.lower().split()), normalise(term.name))
         return any(p.fullmatch(name) for p in self.ignore_patterns for name in names)
 
-    def needs_for(self, term: Term) -> tuple[str, ...] | None:
-        """The need keys a term means; () when it is never a need; None when unmapped."""
-        if self.ignored(term):
+    def _needs_for(self, term: Term) -> tuple[str, ...] | None:
+        if self._is_ignored(term):
             return ()
         names = {normalise(value) for value in (term.id, term.code, term.name) if value}
         vocabulary = normalise(term.vocabulary)
@@ -93,9 +111,9 @@ class TaxonomyMap:
             key = value.replace(" ", "_")
             if key in self.needs:
                 return (key,)
-        for need in self.needs.values():
-            if normalise(need.label) in names:
-                return (need.key,)
+        for value in names:
+            if value in self._labels:
+                return (self._labels[value],)
         return None
 
 

@@ -46,7 +46,12 @@ class ShapeError(ValueError):
 def snake(data: Any) -> Any:
     """``data`` with every camelCase key written in snake_case (``opensAt`` -> ``opens_at``)."""
     if isinstance(data, Mapping):
-        return {_CAMEL.sub(r"_\1", str(k)).lower(): snake(v) for k, v in data.items()}
+        return {
+            (
+                k if isinstance(k, str) and k.islower() else _CAMEL.sub(r"_\1", str(k)).lower()
+            ): snake(v)
+            for k, v in data.items()
+        }
     if isinstance(data, list):
         return [snake(v) for v in data]
     return data
