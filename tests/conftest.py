@@ -21,7 +21,6 @@ from bot.directory.store import save_directory
 os.environ.setdefault("DIRECTORY_WARM_UP", "0")
 
 
-
 @pytest.fixture(scope="session", autouse=True)
 def _cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """The classifier and saved catalogs of a test run go to a temporary folder."""

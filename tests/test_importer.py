@@ -106,7 +106,7 @@ entries:
     assert long_one is not None
     assert long_one.summary == "This summary is far too long for easy read."
     assert long_one.needs == ("transport",)
-    assert result.rewrite == ["row 4 (key 'long_one'): 'This summary is far too long for easy read.'"]
+    assert result.rewrite == [f"row 4 (key 'long_one'): '{long_one.summary}'"]
     assert result.exit_code == EXIT_SKIPPED
     # load_file is for our own files: any problem there is an error.
     with pytest.raises(DirectoryError) as caught:
@@ -129,7 +129,8 @@ def test_csv_file_from_a_council_officer(tmp_path):
     result = read_source(path)
     assert result.skipped == [
         "row 2 (key 'bad_row'): 'name' is missing",
-        "row 2 (key 'bad_row'): 'summary' is missing (the assistant needs one line on what it does)",
+        "row 2 (key 'bad_row'): 'summary' is missing (the assistant needs one line on what "
+        "it does)",
         "row 2 (key 'bad_row'): age_min 'nine' is not a whole number",
     ]
     assert result.left_out == []

@@ -179,7 +179,7 @@ def test_upgrade_keeps_entries_and_names_their_source_by_file(tmp_path, sample_d
     report = save_directory(db, sample_directory)
     assert report.clashes == ()
     assert report.updated == 1
-    assert load_entry(db, "family_connect").summary == sample_directory.entry(
-        "family_connect"
-    ).summary
+    assert (
+        load_entry(db, "family_connect").summary == sample_directory.entry("family_connect").summary
+    )
     db.dispose()

@@ -96,8 +96,9 @@ CLASSIFIER_EXTRA_NEEDS = 0.3  # the entry's other needs, after its best one
 # TEXT_WEIGHT * (field weight * how rare the word is), best word first, the others less
 # (EXTRA_HIT_WEIGHT). 0.3 to 0.6 gave the same top-1 on the development sets and in
 # cross-validation (1.0 was worse); 0.6 lets one word of a service's name find it
-# ("counselling" finds "Community Counselling" when its taxonomy maps to no need). A word in more than COMMON_WORD_SHARE of the entries (and more than
-# COMMON_WORD_MIN) tells nothing and is not looked up.
+# ("counselling" finds "Community Counselling" when its taxonomy maps to no need). A word
+# in more than COMMON_WORD_SHARE of the entries (and more than COMMON_WORD_MIN) tells
+# nothing and is not looked up.
 TEXT_WEIGHT = 0.6
 COMMON_WORD_SHARE = 0.2
 COMMON_WORD_MIN = 50
