@@ -49,7 +49,7 @@ OTHER_KEY_WEIGHT = 0.5  # weight of a sample labelled with a need that is not th
 SYNTHETIC_WEIGHT = 1.0  # weight of a need synonym used as a message
 REGULARISATION_C = 10.0
 RANDOM_STATE = 0
-FORMAT = 2  # raise when the saved classifier's shape changes: old cache files are ignored
+FORMAT = 3  # raise when the saved classifier's shape changes: old cache files are ignored
 TEXT_CACHE_SIZE = 512  # messages whose scores are kept (the age question asks ~6 times)
 # Words that carry no need: greetings, thanks and chat. Together with scikit-learn's
 # English stop words they do not count as evidence (see ``NeedClassifier.evidence``).
@@ -86,8 +86,10 @@ def load_examples(path: Path) -> tuple[Example, ...]:
 
 
 def synthetic_examples(needs: Iterable[Need]) -> tuple[Example, ...]:
-    """Each need synonym as a message, labelled with its need."""
-    return tuple(Example(synonym, (need.key,)) for need in needs for synonym in need.synonyms)
+    """Each need synonym as a message, labelled with its need, in the order of the need keys
+    (the same classifier whether the needs come from needs.yml or the database)."""
+    ordered = sorted(needs, key=lambda need: need.key)
+    return tuple(Example(synonym, (need.key,)) for need in ordered for synonym in need.synonyms)
 
 
 class NeedClassifier:
