@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.directory.age_question import AGE_QUESTION, NOT_SURE  # noqa: E402
 from scripts import servers  # noqa: E402
+from tests.conftest import free_port  # noqa: E402
 
 EMERGENCY_LINE = "If someone is in danger right now, call 999."
 
@@ -162,7 +163,11 @@ def main() -> int:
     with (
         tempfile.TemporaryDirectory() as workdir,
         servers.running(
-            model=args.model, rasa_port=5305, actions_port=5355, workdir=Path(workdir), quiet=True
+            model=args.model,
+            rasa_port=free_port(),  # spare ports: other runs on the machine may use fixed ones
+            actions_port=free_port(),
+            workdir=Path(workdir),
+            quiet=True,
         ) as assistant,
     ):
         top1, top3 = evaluate_signposting(assistant, ROOT / "eval" / "signpost.yml")

@@ -462,7 +462,7 @@ class Catalog:
         # Typo candidates by first letter and length, so a lookup stays quick however many
         # keywords the entries bring.
         self._long_words: dict[tuple[str, int], list[str]] = defaultdict(list)
-        for word in self._vocabulary:
+        for word in sorted(self._vocabulary):  # sorted: the same typo reading in every process
             if len(word) >= FUZZY_MIN_LENGTH:
                 self._long_words[word[0], len(word)].append(word)
 
