@@ -14,7 +14,7 @@ export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: help install assets browser publish-tools publish speech-engine speech train db run test lint format typecheck validate unit stories e2e eval bench clean
+.PHONY: help install assets browser publish-tools publish speech-engine speech train db run test lint format typecheck validate unit stories e2e eval bench bench-directory clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -114,8 +114,12 @@ test: lint typecheck validate $(MODEL) assets browser publish-tools ## Everythin
 eval: $(MODEL) ## Signposting and safety evaluations through the real REST channel
 	$(BIN)/python scripts/evaluate.py --model $(MODEL)
 
-bench: $(MODEL) ## Latency on every channel (REST, SMS, Telegram, phone) with local fakes
+bench: $(MODEL) ## Latency on every channel (REST, SMS, Telegram, phone) with local fakes, then the directory at 2,000 and 10,000 services
 	$(BIN)/python scripts/bench.py --model $(MODEL)
+	$(BIN)/python scripts/bench_directory.py
+
+bench-directory: $(STAMP) ## Directory at scale only: import, first search, search latency, action server memory
+	$(BIN)/python scripts/bench_directory.py
 
 clean: ## Remove the virtual environment, models and local data
 	rm -rf $(VENV) node_modules models var .pytest_cache .mypy_cache .ruff_cache

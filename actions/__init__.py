@@ -1,5 +1,6 @@
 """Rasa SDK actions: thin adapters that turn tracker values into calls on bot/."""
 
+from actions import services
 from actions.cases import ActionCaseStatus, ActionCreateCase, ActionRaiseIssue
 from actions.conversation import ActionGreet, ActionTopicMenu
 from actions.directory_feedback import ActionDirectoryFeedback
@@ -57,3 +58,8 @@ __all__ = [
     "ActionWhatChanged",
     "ValidateFeedbackForm",
 ]
+
+# The action server imports this package before it starts answering: build the directory
+# catalog now, so the first family's message does not wait for it (DIRECTORY_WARM_UP=0
+# turns this off, as the tests do).
+services.warm_up()

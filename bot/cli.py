@@ -11,7 +11,15 @@ from typing import TextIO
 
 from bot.config import PROJECT_ROOT, load_settings
 from bot.db import make_engine, upgrade
-from bot.directory import Catalog, DirectoryError, load_file
+from bot.directory import DirectoryError
+from bot.directory.easyread import MAX_SUMMARY_WORDS
+from bot.directory.importer import (
+    EXIT_NOTHING,
+    EXIT_SKIPPED,
+    ImportResult,
+    ReadOptions,
+    read_source,
+)
 from bot.directory.render import signpost_text
 from bot.directory.store import load_directory, save_directory
 from bot.text import printable
@@ -40,23 +48,121 @@ def cmd_db_upgrade(_args: argparse.Namespace) -> int:
     return 0
 
 
+SHOWN = 20  # lines per section of the import report, unless --all
+
+
+def _section(title: str, lines: list[str], show_all: bool) -> None:
+    if not lines:
+        return
+    say(f"\n{title} ({len(lines)}):")
+    shown = lines if show_all else lines[:SHOWN]
+    for line in shown:
+        say(f"  - {line}")
+    if len(lines) > len(shown):
+        say(f"  ... and {len(lines) - len(shown)} more (--all lists every one)")
+
+
+def _import_report(result: ImportResult, show_all: bool) -> None:
+    """Everything an officer should know about what was read, one section each."""
+    for note in result.notes:
+        say(note)
+    _section("Not imported, as the source says they are closed or not for under-26s",
+             result.not_imported, show_all)  # fmt: skip
+    _section("Skipped rows: not in the directory", result.skipped, show_all)
+    _section("Values left out: the rest of each row was imported", result.left_out, show_all)
+    _section(
+        "Summaries cut from a long description: please write a one-line summary "
+        f"({MAX_SUMMARY_WORDS} words at most) for",
+        result.rewrite,
+        show_all,
+    )
+    _section(
+        "Taxonomy terms no rule maps to a need (add them to the taxonomy map), "
+        "with how many services each would affect",
+        [f"{term.label}: {count} service(s)" for term, count in result.unmapped],
+        show_all,
+    )
+    if result.without_need:
+        keys = ", ".join(result.without_need[:SHOWN])
+        more = len(result.without_need) - SHOWN
+        say(
+            f"\n{len(result.without_need)} entries have no need: they are found only by their "
+            f"own words: {keys}{f' ... and {more} more' if more > 0 else ''}"
+        )
+
+
 def cmd_directory_import(args: argparse.Namespace) -> int:
-    path = Path(args.file or load_settings().directory_file)
+    location = args.file or str(load_settings().directory_file)
+    options = ReadOptions(
+        needs_path=Path(args.needs) if args.needs else None,
+        taxonomy_map=Path(args.taxonomy_map) if args.taxonomy_map else None,
+        source=args.source,
+        per_page=args.per_page,
+    )
     try:
-        directory = load_file(path, Path(args.needs) if args.needs else None)
+        result = read_source(location, options)
     except DirectoryError as exc:
         say(exc, file=sys.stderr)
-        return 2
+        say(f"Nothing was imported (exit code {exc.exit_code}).", file=sys.stderr)
+        return exc.exit_code
+    directory = result.directory
+    _import_report(result, args.all)
+    if not directory.entries:
+        say(f"\n{location}: no entry could be imported. Nothing changed.", file=sys.stderr)
+        return EXIT_NOTHING
     if args.check:
-        say(f"{path}: {len(directory.entries)} entries and {len(directory.needs)} needs are valid.")
-        return 0
-    report = save_directory(_engine(), directory, replace=args.replace)
+        say(
+            f"\n{location}: {len(directory.entries)} entries and {len(directory.needs)} needs "
+            "can be imported (--check: nothing changed)."
+        )
+        return result.exit_code
+    replace = args.replace
+    if replace and not result.complete:
+        say("\n--replace ignored: not every page of the source was read, so nothing is removed.")
+        replace = False
+    engine = _engine()
+    report = save_directory(engine, directory, replace=replace)
     flag = " (sample data)" if directory.sample_data else ""
     say(
-        f"Imported {path}{flag}: {report.added} added, {report.updated} updated, "
-        f"{report.removed} removed, {report.needs} needs."
+        f"\nImported {location}{flag} as source '{directory.source}': {report.added} added, "
+        f"{report.updated} updated, {report.unchanged} unchanged, {report.removed} removed, "
+        f"{report.needs} needs."
     )
-    return 0
+    _section(
+        "Not changed: these keys belong to another source (use --source to name it)",
+        list(report.clashes),
+        args.all,
+    )
+    if report.kept:
+        say(
+            "Kept, although --replace would remove them, because the assistant needs them: "
+            + ", ".join(report.kept)
+        )
+    if report.unused_needs:
+        say("Needs no entry helps with: " + ", ".join(report.unused_needs))
+    _build_index(engine)
+    code = EXIT_SKIPPED if report.clashes else result.exit_code
+    if code:
+        say(f"Exit code {code}: some rows were skipped or some values left out (see above).")
+    return code
+
+
+def _build_index(engine) -> None:  # type: ignore[no-untyped-def]
+    """Build and save the search index now, so servers load it instead of building it."""
+    import time
+
+    from bot.directory.catalog import load_catalog
+
+    started = time.monotonic()
+    try:
+        version, catalog = load_catalog(engine)
+    except Exception as exc:  # the import itself is done; servers will build it instead
+        say(f"The search index was not saved ({exc}); the servers will build it.")
+        return
+    say(
+        f"Search index ready: version {version}, {len(catalog.directory.entries)} entries "
+        f"({time.monotonic() - started:.1f} s)."
+    )
 
 
 def cmd_directory_list(_args: argparse.Namespace) -> int:
@@ -68,10 +174,9 @@ def cmd_directory_list(_args: argparse.Namespace) -> int:
 
 
 def cmd_directory_search(args: argparse.Namespace) -> int:
-    from bot.directory.search import default_examples_path, load_examples
+    from bot.directory.catalog import load_catalog
 
-    examples = load_examples(default_examples_path())
-    catalog = Catalog(load_directory(_engine()), examples=examples)
+    _, catalog = load_catalog(_engine())
     matches = catalog.search(args.text, age=args.age, area=args.area)
     if not matches:
         say("No match.")
@@ -102,10 +207,10 @@ def cmd_directory_publish(args: argparse.Namespace) -> int:
     try:
         publication = publish(engine, out, date.today(), search, cache)
     except PublishError as exc:
-        print(exc, file=sys.stderr)
+        say(exc, file=sys.stderr)
         return 2
-    print(publication.report, end="")
-    print(f"Open {out.resolve() / 'index.html'} (or /whos-who/ on the running Rasa server).")
+    say(publication.report, end="")
+    say(f"Open {out.resolve() / 'index.html'} (or /whos-who/ on the running Rasa server).")
     return 1 if publication.audio_failed else 0
 
 
@@ -317,16 +422,16 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
     else:
         password = getpass.getpass("Password (at least 12 characters): ")
         if getpass.getpass("The same password again: ") != password:
-            print("The two passwords are not the same. Nothing was made.", file=sys.stderr)
+            say("The two passwords are not the same. Nothing was made.", file=sys.stderr)
             return 2
     engine = _engine()
     try:
         account = create_account(engine, args.email, password, args.role, args.service)
     except AccountError as exc:
-        print(exc, file=sys.stderr)
+        say(exc, file=sys.stderr)
         return 2
     audit.record(engine, "command line", "account created", account.email, account.role)
-    print(f"Made an account for {account.email} ({account.role_name}). Log in at /login.")
+    say(f"Made an account for {account.email} ({account.role_name}). Log in at /login.")
     return 0
 
 
@@ -336,8 +441,8 @@ def cmd_staff_list(_args: argparse.Namespace) -> int:
     accounts = list_accounts(_engine())
     for account in accounts:
         state = "on" if account.active else "off"
-        print(f"{account.email:40} {account.role:13} {account.service_key or '':26} {state}")
-    print(f"{len(accounts)} account(s).")
+        say(f"{account.email:40} {account.role:13} {account.service_key or '':26} {state}")
+    say(f"{len(accounts)} account(s).")
     return 0
 
 
@@ -349,8 +454,8 @@ def cmd_safety_eval(args: argparse.Namespace) -> int:
         return check_message(text, learned=not args.patterns_only, threshold=args.threshold).crisis
 
     for path in args.files:
-        print(f"{path} (detector only{', patterns alone' if args.patterns_only else ''})")
-        print(table(evaluate(load_set(Path(path)), detect), show_texts=not args.quiet))
+        say(f"{path} (detector only{', patterns alone' if args.patterns_only else ''})")
+        say(table(evaluate(load_set(Path(path)), detect), show_texts=not args.quiet))
     return 0
 
 
@@ -358,9 +463,9 @@ def cmd_safety_check(args: argparse.Namespace) -> int:
     from bot.safety import check_message, emergency_text
 
     check = check_message(" ".join(args.text))
-    print(check)
+    say(check)
     if check.crisis:
-        print(emergency_text(None, check.category, also=check.categories[1:]))
+        say(emergency_text(None, check.category, also=check.categories[1:]))
     return 0
 
 
@@ -368,14 +473,14 @@ def cmd_safety_train(args: argparse.Namespace) -> int:
     from bot.safety.learned import load_or_train
 
     load_or_train()
-    print("The learned part of the crisis detector is trained and cached in var/cache/.")
+    say("The learned part of the crisis detector is trained and cached in var/cache/.")
     return 0
 
 
 def cmd_safety_cv(args: argparse.Namespace) -> int:
     from bot.safety.learned import cross_validate
 
-    print(cross_validate(folds=args.folds))
+    say(cross_validate(folds=args.folds))
     return 0
 
 
@@ -389,11 +494,34 @@ def build_parser() -> argparse.ArgumentParser:
     directory = groups.add_parser("directory", help="the Who's Who").add_subparsers(
         dest="cmd", required=True
     )
-    imp = directory.add_parser("import", help="import a YAML, CSV or Open Referral UK JSON file")
-    imp.add_argument("file", nargs="?", help="default: DIRECTORY_FILE (the sample directory)")
+    imp = directory.add_parser(
+        "import",
+        help="import a YAML/CSV file, Open Referral JSON, an HSDS CSV package or a live feed",
+        description="Exit codes: 0 all imported; 1 imported, but some rows were skipped or "
+        "values left out; 2 nothing imported; 3 the live feed failed part-way, nothing changed.",
+    )
+    imp.add_argument(
+        "file",
+        nargs="?",
+        help="a file, an HSDS data package (folder, datapackage.json or zip), or an "
+        "http(s) address of an Open Referral services API; default: DIRECTORY_FILE",
+    )
     imp.add_argument("--needs", help="need taxonomy file (default: needs.yml beside the file)")
-    imp.add_argument("--replace", action="store_true", help="remove entries not in the file")
-    imp.add_argument("--check", action="store_true", help="validate only, change nothing")
+    imp.add_argument(
+        "--taxonomy-map",
+        help="the source's taxonomy terms to our needs (default: data/directory/taxonomy_map.yml)",
+    )
+    imp.add_argument(
+        "--source", help="name this source (default: the file's name, or the feed's address)"
+    )
+    imp.add_argument("--per-page", type=int, help="services per page to ask a live feed for")
+    imp.add_argument(
+        "--replace",
+        action="store_true",
+        help="also remove this source's entries it no longer lists (after every page is read)",
+    )
+    imp.add_argument("--check", action="store_true", help="read and report only, change nothing")
+    imp.add_argument("--all", action="store_true", help="list every line of the report")
     imp.set_defaults(func=cmd_directory_import)
     directory.add_parser("list", help="list entries").set_defaults(func=cmd_directory_list)
     search = directory.add_parser("search", help="who can help with a need")

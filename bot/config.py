@@ -76,6 +76,8 @@ class Settings:
     staff_public_url: str = "http://localhost:5080"
     staff_secret_key: str = ""
     assistant_now: str = ""  # ISO 8601; fixes "now" for opening hours in tests and demos
+    directory_warm_up: bool = True
+    cache_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "var" / "cache")
 
     @property
     def twilio_signing_token(self) -> str:
@@ -144,4 +146,7 @@ def load_settings(environ_file: Path | None = None) -> Settings:
         ).rstrip("/"),
         staff_secret_key=_env("STAFF_SECRET_KEY", "", dotenv),
         assistant_now=_env("ASSISTANT_NOW", "", dotenv),
+        cache_dir=Path(_env("CACHE_DIR", str(var_dir / "cache"), dotenv)),
+        directory_warm_up=_env("DIRECTORY_WARM_UP", "1", dotenv).lower()
+        not in ("0", "false", "no"),
     )

@@ -356,7 +356,27 @@ INVENTORY: tuple[Table, ...] = (
             "updated_at",
             "last_checked",
             "checked_by",
+            "phone_dial",
+            "more_phones",
+            "description",
+            "organisation",
+            "address",
+            "eligibility",
+            "cost",
+            "languages",
+            "accessibility",
+            "taxonomy",
+            "source_id",
+            "search_terms",
+            "content_hash",
+            "version",
         ),  # fmt: skip
+    ),
+    Table(
+        "directory_state",
+        "the directory's version, so servers know when to rebuild their search index",
+        {},
+        _others("id", "version", "changed_at"),
     ),
     Table(
         "entry_needs", "which needs each entry helps", {}, _others("entry_id", "need_key", "rank")

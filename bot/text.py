@@ -25,9 +25,11 @@ def clean_input(text: str, limit: int) -> tuple[str, bool]:
 
 def normalise(text: str) -> str:
     """Lower-case ``text``, drop apostrophes and turn anything else into single spaces."""
-    lowered = unicodedata.normalize("NFKD", text.lower().translate(_APOSTROPHES))
-    lowered = "".join(c for c in lowered if not unicodedata.combining(c)).replace("'", "")
-    return _NON_WORD.sub(" ", lowered).strip()
+    lowered = text.lower().translate(_APOSTROPHES)
+    if not lowered.isascii():  # accents off ("café" -> "cafe"); plain ASCII needs none of it
+        lowered = unicodedata.normalize("NFKD", lowered)
+        lowered = "".join(c for c in lowered if not unicodedata.combining(c))
+    return _NON_WORD.sub(" ", lowered.replace("'", "")).strip()
 
 
 def stem(token: str) -> str:

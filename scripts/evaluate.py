@@ -215,7 +215,7 @@ def main() -> int:
         tempfile.TemporaryDirectory() as workdir,
         servers.running(
             model=args.model,
-            rasa_port=free_port(),
+            rasa_port=free_port(),  # spare ports: other runs on the machine may use fixed ones
             actions_port=free_port(),
             workdir=Path(workdir),
             quiet=True,

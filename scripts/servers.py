@@ -125,6 +125,7 @@ def start(
         "PYTHONPATH": str(ROOT),
         "RASA_PORT": str(rasa_port),
         "ACTIONS_PORT": str(actions_port),
+        "DIRECTORY_WARM_UP": "1",  # the catalog is built before the action server answers
         **(env or {}),
     }
     if workdir is not None:

@@ -5,7 +5,8 @@ synonyms and the ranker's examples without touching the held-out eval/ set. It a
 how often the age question would be asked (bot/directory/age_question.py).
 Usage: python scripts/signpost_dev.py [--file tests/data/signpost_dev.yml] [--misses] [--cv]
 (--cv: 5-fold cross-validation on data/directory/examples.yml instead, each fold ranked
-by a catalog whose classifier learnt from the other four.)
+by a catalog whose classifier learnt from the other four. The examples are labelled with
+needs, so an answer counts when the entry it names is best for one of those needs.)
 """
 
 from __future__ import annotations
@@ -69,9 +70,9 @@ def cross_validate(folds: int = 5) -> None:
         rest = tuple(e for i, e in enumerate(examples) if i % folds != fold)
         catalog = Catalog(directory, examples=rest)
         for example in held:
-            got = [m.entry.key for m in catalog.search(example.text)]
+            got = [m.entry.needs[0] for m in catalog.search(example.text) if m.entry.needs]
             top1 += bool(got) and got[0] in example.keys
-            top3 += any(key in got[:3] for key in example.keys)
+            top3 += any(need in got[:3] for need in example.keys)
     n = len(examples)
     print(f"{folds}-fold cross-validation on examples.yml ({n} messages)")
     print(f"top-1 {top1 / n:.1%} ({top1}/{n})  top-3 {top3 / n:.1%} ({top3}/{n})")

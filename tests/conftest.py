@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,24 @@ from bot.db import make_engine, upgrade
 from bot.directory import Directory, load_file
 from bot.directory.store import save_directory
 from tests.databases import any_engine  # noqa: F401  (a fixture: SQLite, then PostgreSQL)
+
+# Importing the actions package builds the directory catalog for the action server; in
+# tests each one points the actions at its own database first (servers started by tests
+# still warm up: scripts/servers.py sets it for them).
+os.environ.setdefault("DIRECTORY_WARM_UP", "0")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The classifier and saved catalogs of a test run go to a temporary folder."""
+    previous = os.environ.get("CACHE_DIR")
+    os.environ["CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if previous is None:
+        del os.environ["CACHE_DIR"]
+    else:
+        os.environ["CACHE_DIR"] = previous
+
 
 SAMPLE_DIRECTORY = PROJECT_ROOT / "data" / "directory" / "telford_wrekin.yml"
 DATA = Path(__file__).resolve().parent / "data"

@@ -161,6 +161,65 @@ def test_crisis_reply_survives_a_broken_database(monkeypatch):
     assert "call 999" in text and "0800 1111" in text and "116 123" in text
 
 
+def test_crisis_reply_reads_the_front_door_directly_never_the_catalog(monkeypatch):
+    def no_catalog(*_args):  # type: ignore[no-untyped-def]
+        pytest.fail("the crisis reply waited on the directory catalog")
+
+    monkeypatch.setattr(services, "build_catalog", no_catalog)
+    messages, _ = run(ActionCrisis(), tracker("my dad hits me", "crisis"))
+    assert "Family Connect" in messages[0]["text"]
+    assert "01632 960111" in messages[0]["text"]
+
+
+def _wait_for_refresh() -> None:
+    import time
+
+    deadline = time.monotonic() + 30
+    while services._refreshing and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not services._refreshing
+
+
+def test_catalog_is_built_at_start_and_rebuilt_only_when_the_directory_changes(
+    app_database, sample_directory, monkeypatch
+):
+    from dataclasses import replace
+
+    from bot.directory.records import Entry
+    from bot.directory.store import save_directory
+
+    monkeypatch.setenv("DIRECTORY_WARM_UP", "1")
+    services.reset()
+    builds: list[int] = []
+    real_build = services.build_catalog
+
+    def counting(db):  # type: ignore[no-untyped-def]
+        built = real_build(db)
+        builds.append(built[0])
+        return built
+
+    monkeypatch.setattr(services, "build_catalog", counting)
+    services.warm_up()
+    assert len(builds) == 1
+    first = services.catalog()
+    assert len(builds) == 1  # the first search does not build again
+    monkeypatch.setattr(services, "CHECK_EVERY_SECONDS", 0.0)
+    assert services.catalog() is first
+    _wait_for_refresh()
+    assert len(builds) == 1  # the version did not change: nothing rebuilt
+    extra = Entry(
+        key="riverside_play", name="Riverside Play", kind="service",
+        summary="Play sessions for disabled children.", needs=("short_breaks_activities",),
+    )  # fmt: skip
+    save_directory(app_database, replace(sample_directory, entries=(extra,), source="feed"))
+    assert services.catalog() is first  # never waits: the old one answers meanwhile
+    _wait_for_refresh()
+    assert len(builds) == 2
+    rebuilt = services.catalog()
+    assert rebuilt is not first
+    assert rebuilt.directory.entry("riverside_play") is not None
+
+
 @pytest.mark.parametrize(
     ("slot", "answer", "stored"),
     [
@@ -383,6 +442,7 @@ def test_read_aloud_in_a_form_leaves_the_question_to_the_form():
 
 AGE_MATTERS = "she only gets 1 to 1 for an hour a week and its not enough"
 ASKED = {"age_pending_query": AGE_MATTERS, "age_asked": True}
+ADULT = ["send_team", "sendiass", "preparation_for_adulthood"]  # for AGE_MATTERS at 21
 
 
 def test_a_need_whose_help_depends_on_age_gets_one_question_first():
@@ -404,12 +464,13 @@ def test_an_age_button_signposts_the_waiting_need_for_that_age():
         entities=[{"entity": "age", "value": "3"}],
     )
     messages, events = run(ActionSignpost(), answer)
-    assert messages[0]["custom"]["signpost"] == ["send_team", "portage", "cdc_stepping_stones"]
+    under_five = ["send_team", "family_information_service", "sendiass"]
+    assert messages[0]["custom"]["signpost"] == under_five
     assert events == [
         SlotSet("age_pending_query", None),
         SlotSet("privacy_notice_shown", True),
         SlotSet("last_query", AGE_MATTERS),
-        SlotSet("shown_keys", ["send_team", "portage", "cdc_stepping_stones"]),
+        SlotSet("shown_keys", under_five),
     ]
 
 
@@ -422,7 +483,7 @@ def test_the_not_sure_button_signposts_the_waiting_need_for_any_age():
 
 def test_a_typed_age_answers_the_question_and_is_remembered():
     messages, events = run(ActionSignpost(), tracker("shes 21", "nlu_fallback", slots=ASKED))
-    assert messages[0]["custom"]["signpost"] == ["send_team", "preparation_for_adulthood"]
+    assert messages[0]["custom"]["signpost"] == ADULT
     assert events[:3] == [
         SlotSet("speaker", "parent"), SlotSet("age_pending_query", None), SlotSet("age", "21"),
     ]  # fmt: skip
@@ -453,7 +514,7 @@ def test_a_need_with_an_age_is_signposted_directly_and_the_age_kept():
 
 def test_a_known_age_is_used_and_never_asked_again():
     messages, events = run(ActionSignpost(), tracker(AGE_MATTERS, slots={"age": "21"}))
-    assert messages[0]["custom"]["signpost"] == ["send_team", "preparation_for_adulthood"]
+    assert messages[0]["custom"]["signpost"] == ADULT
     assert all(e["name"] != "age_pending_query" for e in events)
     messages, _ = run(ActionSignpost(), tracker(AGE_MATTERS, slots={"age_asked": True}))
     assert messages[0]["custom"]["signpost"] == ["senco", "lsat"]

@@ -1,4 +1,4 @@
-"""The learned directory ranker and its blend with the keyword search."""
+"""The learned part of the ranking (a need classifier) and its blend with the keyword search."""
 
 from __future__ import annotations
 
@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from bot.directory import Catalog, load_file
-from bot.directory.classifier import Example, KeyClassifier, load_examples, synthetic_examples
+from bot.directory.classifier import (
+    Example,
+    NeedClassifier,
+    inputs_hash,
+    load_examples,
+    synthetic_examples,
+    trained_classifier,
+)
 from bot.directory.records import Directory
 from bot.directory.search import default_examples_path
 
@@ -34,9 +41,10 @@ def catalog(directory: Directory, examples: tuple[Example, ...]) -> Catalog:
 def test_examples_file_is_well_formed(directory: Directory, examples: tuple[Example, ...]) -> None:
     assert default_examples_path() == ROOT / "data" / "directory" / "examples.yml"
     assert len(examples) >= 400
-    known = {entry.key for entry in directory.entries}
+    needs = {need.key for need in directory.needs}
     assert all(example.text and example.keys for example in examples)
-    assert {key for example in examples for key in example.keys} <= known
+    # Labelled with needs, not services: the same examples serve any council's directory.
+    assert {key for example in examples for key in example.keys} <= needs
 
 
 def test_examples_do_not_copy_the_held_out_set(examples: tuple[Example, ...]) -> None:
@@ -81,16 +89,55 @@ def test_filters_and_limit_still_apply(catalog: Catalog) -> None:
     assert "portage" not in {m.entry.key for m in catalog.search(text, age=12)}
 
 
-def test_classifier_is_deterministic(
+def test_classifier_predicts_needs_and_is_deterministic(
     catalog: Catalog, directory: Directory, examples: tuple[Example, ...]
 ) -> None:
     text = "he wont wear socks and screams at the hairdresser"
     assert catalog.classifier is not None
     first = catalog.classifier.scores(text)
-    second = KeyClassifier().fit(examples, synthetic_examples(directory)).scores(text)
+    second = NeedClassifier().fit(examples, synthetic_examples(directory.needs)).scores(text)
     assert first == second
-    assert set(first) == {key for example in examples for key in example.keys}
+    # One class per need (a few dozen), whatever the number of services.
+    assert set(first) == {need.key for need in directory.needs}
+    assert max(first, key=lambda need: first[need]) == "daily_living_sensory"
     assert sum(first.values()) == pytest.approx(1.0)
+
+
+def test_classifier_is_trained_once_and_shared_through_the_disk_cache(
+    directory: Directory, examples: tuple[Example, ...], tmp_path: Path, monkeypatch
+) -> None:
+    from bot.directory import classifier as module
+
+    monkeypatch.setattr(module, "_MEMORY", {})
+    first = trained_classifier(examples, directory.needs, tmp_path)
+    (saved,) = tmp_path.glob("needs-*.pickle")
+    assert saved.name == f"needs-{inputs_hash(examples, directory.needs)}.pickle"
+    # Another process (no memory of it) loads the same file instead of training.
+    monkeypatch.setattr(module, "_MEMORY", {})
+    monkeypatch.setattr(NeedClassifier, "fit", lambda *a, **k: pytest.fail("trained again"))
+    second = trained_classifier(examples, directory.needs, tmp_path)
+    text = "my son cant get his words out"
+    assert second is not first
+    assert second.scores(text) == first.scores(text)
+    # Different inputs (a changed examples file) mean a different file.
+    assert inputs_hash(examples[:-1], directory.needs) != inputs_hash(examples, directory.needs)
+
+
+def test_the_same_message_is_read_once(catalog: Catalog, monkeypatch) -> None:
+    """The age question ranks one message for several ages: the classifier reads it once."""
+    assert catalog.classifier is not None
+    calls: list[str] = []
+    real = NeedClassifier.scores_many
+
+    def counting(self, texts):  # type: ignore[no-untyped-def]
+        calls.extend(texts)
+        return real(self, texts)
+
+    monkeypatch.setattr(NeedClassifier, "scores_many", counting)
+    text = "my daughter is 7 and struggles to hold a pencil"
+    ranks = [[m.entry.key for m in catalog.search(text, age=age)] for age in (None, 3, 8, 13)]
+    assert ranks[0][0] == "occupational_therapy"
+    assert calls == [text]
 
 
 def test_an_entry_missing_from_the_directory_is_never_returned(

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.directory import DirectoryError, load_file
+from bot.directory.importer import EXIT_NOTHING, EXIT_SKIPPED, read_source
 from tests.conftest import DATA, SAMPLE_DIRECTORY
 
 REQUIRED_KEYS = {
@@ -55,7 +56,7 @@ def _write_yaml(tmp_path: Path, body: str) -> Path:
     return path
 
 
-def test_validation_names_every_bad_row(tmp_path):
+def test_every_bad_row_is_named_and_the_good_ones_kept(tmp_path):
     path = _write_yaml(
         tmp_path,
         """
@@ -69,28 +70,49 @@ entries:
     phone: "01632 960001"
   - key: Bad Key
     name: Broken
-    summary: This summary is far too long for easy read because it keeps going on and on and on.
-    needs: [flying]
+    summary: Helps children.
+    needs: [transport]
+  - key: real_number
+    name: Real
+    summary: A real number in sample data.
+    needs: [transport]
     phone: "020 7946 0000"
     email: someone@council.gov.uk
+  - key: long_one
+    name: Long
+    summary: This summary is far too long for easy read because it keeps going on and on and on.
+    needs: [transport, flying]
+    phone: "01632 960002"
   - key: good_one
     name: Twin
     summary: Same key again.
     needs: [transport]
 """,
     )
+    result = read_source(path)
+    assert [e.key for e in result.directory.entries] == ["good_one", "long_one"]
+    assert result.skipped == [
+        "row 2 (key 'Bad Key'): 'key' must be lower case letters, digits and _",
+        "row 3 (key 'real_number'): phone '020 7946 0000' is not in the ranges reserved for "
+        "fiction (01632 960xxx, 07700 900xxx); sample data must not use real numbers",
+        "row 3 (key 'real_number'): sample data must use example.org email addresses",
+        "row 5 (key 'good_one'): key 'good_one' is used twice (first by row 1 (key "
+        "'good_one')); only the first is kept",
+    ]
+    assert result.left_out == [
+        "row 4 (key 'long_one'): unknown need(s) flying left out; add them to needs.yml"
+    ]
+    # An explicit summary over 15 words is cut at a clause and listed for a person to rewrite.
+    long_one = result.directory.entry("long_one")
+    assert long_one is not None
+    assert long_one.summary == "This summary is far too long for easy read."
+    assert long_one.needs == ("transport",)
+    assert result.rewrite == [f"row 4 (key 'long_one'): '{long_one.summary}'"]
+    assert result.exit_code == EXIT_SKIPPED
+    # load_file is for our own files: any problem there is an error.
     with pytest.raises(DirectoryError) as caught:
         load_file(path)
-    problems = caught.value.problems
-    assert problems == [
-        "row 2 (key 'Bad Key'): 'key' must be lower case letters, digits and _",
-        "row 2 (key 'Bad Key'): 'summary' has 18 words; easy-read allows 15",
-        "row 2 (key 'Bad Key'): unknown need(s) flying; add them to needs.yml",
-        "row 2 (key 'Bad Key'): phone '020 7946 0000' is not in the ranges reserved for "
-        "fiction (01632 960xxx, 07700 900xxx); sample data must not use real numbers",
-        "row 2 (key 'Bad Key'): sample data must use example.org email addresses",
-        "row 3 (key 'good_one'): key is used twice",
-    ]
+    assert caught.value.problems == result.skipped + result.left_out
     assert str(path) in str(caught.value)
 
 
@@ -100,51 +122,73 @@ def test_csv_file_from_a_council_officer(tmp_path):
     )
     path = tmp_path / "directory.csv"
     path.write_text(
-        "key,name,kind,summary,needs,age_min,age_max,phone,email,area\n"
+        "key,name,kind,summary,needs,age_min,age_max,phone,email,area,web\n"
         "school_taxis,School Taxis,service,Taxis to school for children with SEND.,transport,"
-        "4,19,01632 960777,taxis@example.org,telford_and_wrekin\n"
-        "bad_row,,service,,transport,nine,5,,,telford_and_wrekin\n"
+        "4,19,(01632) 960777,taxis@example.org,telford_and_wrekin,www.example.org/taxis\n"
+        "bad_row,,service,,transport,nine,5,,,telford_and_wrekin,\n"
     )
-    with pytest.raises(DirectoryError) as caught:
-        load_file(path)
-    assert caught.value.problems == [
+    result = read_source(path)
+    assert result.skipped == [
         "row 2 (key 'bad_row'): 'name' is missing",
-        "row 2 (key 'bad_row'): 'summary' is missing",
+        "row 2 (key 'bad_row'): 'summary' is missing (the assistant needs one line on what "
+        "it does)",
         "row 2 (key 'bad_row'): age_min 'nine' is not a whole number",
     ]
-    path.write_text(path.read_text().splitlines()[0] + "\n" + path.read_text().splitlines()[1])
-    directory = load_file(path)
-    (entry,) = directory.entries
-    assert (entry.key, entry.needs, entry.age_min, entry.age_max, entry.phone) == (
-        "school_taxis", ("transport",), 4, 19, "01632 960777",
+    assert result.left_out == []
+    (entry,) = result.directory.entries
+    assert (entry.key, entry.needs, entry.age_min, entry.age_max) == (
+        "school_taxis", ("transport",), 4, 19,
     )  # fmt: skip
+    assert (entry.phone, entry.phone_dial) == ("(01632) 960777", "+441632960777")
+    assert entry.web == "https://www.example.org/taxis"
+    assert result.directory.source == "directory.csv"
 
 
 def test_open_referral_uk_services_become_entries(tmp_path):
     source = tmp_path / "services.json"
     source.write_text((DATA / "oruk_services.json").read_text())
     (tmp_path / "needs.yml").write_text(SAMPLE_DIRECTORY.with_name("needs.yml").read_text())
-    directory = load_file(source)
-    play, travel = directory.entries
+    result = read_source(source)
+    play, travel = result.directory.entries
     assert play.key == "svc_0001"
     assert play.name == "Riverside Sensory Play"
     assert play.summary == "Sensory play sessions for disabled children under five."
-    assert play.needs == ("short_breaks_activities", "sensory_play")
+    # A term whose id is a need key means that need; an unknown term is reported, never
+    # made into a need of its own.
+    assert play.needs == ("short_breaks_activities",)
+    assert [(term.name, count) for term, count in result.unmapped] == [("Sensory play", 1)]
+    assert result.directory.need("sensory_play") is None
     assert (play.age_min, play.age_max) == (0, 5)
     assert play.phone == "01632 960555"
-    assert play.hours == "Tuesday 09:30 to 11:30"
+    assert play.hours == "Tue 9:30am-11:30am"
     assert play.how_to_refer == "Book a place by phone."
     assert play.area == "telford_and_wrekin"
+    assert play.organisation == "Riverside Trust"
     assert (travel.age_min, travel.age_max, travel.phone) == (14, 25, "07700 900555")
-    assert directory.need("sensory_play") is not None
 
 
-def test_open_referral_rejects_a_non_list(tmp_path):
+def test_open_referral_says_what_is_wrong_with_a_document_that_is_not_services(tmp_path):
     source = tmp_path / "services.json"
-    source.write_text(json.dumps({"content": "nope"}))
+    for body, problem in (
+        ({"content": "nope"}, "'content' should be a list of services, not text"),
+        (
+            {"hello": 1, "world": 2},
+            "expected Open Referral services: a list, a page with 'contents', or one service "
+            "with an 'id' and a 'name'; found the keys hello, world",
+        ),
+        ("just text", "expected Open Referral services: a list, a page with 'contents', or one "
+         "service"),
+        ([], "the source lists no services"),
+    ):  # fmt: skip
+        source.write_text(json.dumps(body))
+        with pytest.raises(DirectoryError) as caught:
+            read_source(source)
+        assert caught.value.problems == [problem]
+        assert caught.value.exit_code == EXIT_NOTHING
+    source.write_text("{not json")
     with pytest.raises(DirectoryError) as caught:
-        load_file(source)
-    assert caught.value.problems == ["expected a list of Open Referral UK services"]
+        read_source(source)
+    assert caught.value.problems[0].startswith("not valid JSON: ")
 
 
 def test_last_checked_and_checked_by_are_read_and_checked(tmp_path, sample_directory):

@@ -1,8 +1,8 @@
-"""SQLAlchemy tables for the Who's Who: needs, entries (services and roles), links."""
+"""SQLAlchemy tables for the Who's Who: needs, entries (services and roles), links, version."""
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, Date, DateTime, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, Column, Date, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import relationship
 
 from bot.db import Base, utcnow
@@ -27,7 +27,14 @@ class EntryNeedRow(Base):
 
 
 class EntryRow(Base):
-    """A service or a role in the Who's Who, with how to contact it."""
+    """A service or a role in the Who's Who, with how to contact it.
+
+    ``source`` names where it came from (a file name, a feed, or ``--source``): an import
+    only changes or removes its own source's entries. ``search_terms`` are the entry's
+    words for the search index, worked out once when it is imported; ``content_hash``
+    tells an import whether anything changed; ``version`` is the directory version of the
+    import that last changed it.
+    """
 
     __tablename__ = "entries"
     id = Column(Integer, primary_key=True)
@@ -40,18 +47,42 @@ class EntryRow(Base):
     area = Column(String(64), nullable=False)
     phone = Column(String(40))
     email = Column(String(200))
-    web = Column(String(300))
-    hours = Column(String(200))
-    how_to_refer = Column(String(300))
+    web = Column(String(500))
+    hours = Column(Text)
+    how_to_refer = Column(Text)
     keywords = Column(JSON, nullable=False, default=list)
     sample_data = Column(Boolean, nullable=False, default=False)
     source = Column(String(300), nullable=False, default="")
     last_checked = Column(Date)
     checked_by = Column(String(120))
     updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    phone_dial = Column(String(20))
+    more_phones = Column(JSON, nullable=False, default=list)
+    description = Column(Text, nullable=False, default="")
+    organisation = Column(String(300))
+    address = Column(Text)
+    eligibility = Column(Text)
+    cost = Column(Text)
+    languages = Column(JSON, nullable=False, default=list)
+    accessibility = Column(Text)
+    taxonomy = Column(JSON, nullable=False, default=list)
+    source_id = Column(String(300))
+    search_terms = Column(JSON, nullable=False, default=dict)
+    content_hash = Column(String(64), nullable=False, default="")
+    version = Column(Integer, nullable=False, default=0)
     need_links = relationship(
         EntryNeedRow,
         cascade="all, delete-orphan",
         order_by=EntryNeedRow.rank,
         lazy="selectin",
     )
+
+
+class DirectoryStateRow(Base):
+    """One row: the directory's version, raised by every import that changes anything, so
+    each server process knows when to rebuild its search index."""
+
+    __tablename__ = "directory_state"
+    id = Column(Integer, primary_key=True)
+    version = Column(Integer, nullable=False, default=0)
+    changed_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)

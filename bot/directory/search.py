@@ -14,11 +14,19 @@ Transparent by design, keyword first:
   "who do i tell" never count as a need, and words that name a condition rather than a
   need ("autistic", "adhd") count for less, so "my autistic son needs a taxi" is about
   transport.
-* An entry scores for each matched need, most for the need it lists first, and for its
-  own keywords. A message with no match, or only a weak one, gets no entries.
+* An entry scores for each matched need, most for the need it lists first, for its own
+  keywords, and for words of the message in its own name, taxonomy terms, summary or
+  description (an inverted index, so "counselling" finds "Community Counselling"; a word
+  many entries share tells less). A message with no match, or only a weak one, gets no
+  entries.
 * Optionally, a small learned classifier (``bot.directory.classifier``), trained on
-  labelled messages in families' words, is blended in: it knows how people ask, where the
-  keywords know the taxonomy. Pass ``examples=load_examples(default_examples_path())``.
+  labelled messages in families' words, is blended in: it predicts which needs a message
+  is about (a few dozen classes, whatever the directory's size), and each entry gets the
+  probability of the needs it lists. Pass ``examples=load_examples(default_examples_path())``.
+* Only candidates are scored: the entries listing a matched or likely need, and those
+  whose own words match. So a search costs about the same with 30 or 10,000 entries, and
+  what is read from a message (phrases, classifier, index hits) is kept for the last few
+  messages, as the age question ranks the same message for several ages.
 * In a message of several parts (split at sentence marks and commas), the parts that ask
   ("... who can help with his sleep?") say what is wanted and the rest is background:
   their phrases weigh more, and the classifier reads them on their own as well.
@@ -31,15 +39,21 @@ Transparent by design, keyword first:
 
 from __future__ import annotations
 
+import math
 import re
-from collections import defaultdict
-from collections.abc import Iterable
+import threading
+from collections import OrderedDict, defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
+
+import numpy as np
+from scipy import sparse
 
 from bot.directory.classifier import Example, trained_classifier
 from bot.directory.classifier import load_examples as load_examples  # re-exported
+from bot.directory.index import entry_terms, index_words
 from bot.directory.records import Directory, Entry
 from bot.text import normalise, stem, tokens, within_one_edit
 
@@ -73,6 +87,24 @@ KEYWORD_SCALE = 2.0
 CLASSIFIER_ALONE_MIN = 0.15
 CLASSIFIER_ALONE_EVIDENCE = 3  # content words the classifier knows, needed without a keyword
 BLENDED_RELATIVE_CUTOFF = 0.2
+# The classifier predicts needs. An entry's share of it is the probability of the need it
+# lists first, and less of the others it lists (CLASSIFIER_RANK_WEIGHTS by rank, and
+# CLASSIFIER_EXTRA_NEEDS of all but the best).
+CLASSIFIER_RANK_WEIGHTS = (1.0, 0.8, 0.7, 0.6)
+CLASSIFIER_EXTRA_NEEDS = 0.3  # the entry's other needs, after its best one
+# An entry's own words (bot/directory/index.py) that are in the message add
+# TEXT_WEIGHT * (field weight * how rare the word is), best word first, the others less
+# (EXTRA_HIT_WEIGHT). 0.3 to 0.6 gave the same top-1 on the development sets and in
+# cross-validation (1.0 was worse); 0.6 lets one word of a service's name find it
+# ("counselling" finds "Community Counselling" when its taxonomy maps to no need). A word
+# in more than COMMON_WORD_SHARE of the entries (and more than COMMON_WORD_MIN) tells
+# nothing and is not looked up.
+TEXT_WEIGHT = 0.6
+COMMON_WORD_SHARE = 0.2
+COMMON_WORD_MIN = 50
+ANALYSIS_CACHE_SIZE = 256
+SHORTLIST = 64  # entries put in exact rank order per search (the best by score)
+NAME_AS_PHRASE = True  # an entry's name (two words or more) counts as one of its keywords
 
 # Dropped from messages and phrases alike, so "complain about the hospital" matches
 # "complain about hospital" and "his plan" matches "her plan".
@@ -187,8 +219,8 @@ def default_examples_path() -> Path:
     return Path(__file__).resolve().parents[2] / "data" / "directory" / "examples.yml"
 
 
-class KeyScorer(Protocol):
-    """Anything that gives each directory key a probability for a message."""
+class NeedScorer(Protocol):
+    """Anything that gives each need key a probability for a message."""
 
     def scores(self, text: str) -> dict[str, float]: ...
 
@@ -307,23 +339,85 @@ def _words(text: str) -> list[str]:
     return [t for t in tokens(text) if t not in FILLER_WORDS]
 
 
+@dataclass(frozen=True)
+class _Analysis:
+    """What a message says, read once and kept for the next few searches of it."""
+
+    likely_age: int | None
+    need_hits: Mapping[str, tuple[float, ...]]  # need key or "entry:<key>" -> weights
+    term_positions: np.ndarray  # entries whose own words are in the message
+    term_scores: np.ndarray  # ... and the score of those words
+    probabilities: Mapping[str, float]  # need -> classifier probability (empty without)
+    evidence: int
+
+
 class Catalog:
-    """A directory indexed for search. Build once, search many times."""
+    """A directory indexed for search. Build once, search many times, from any thread."""
 
     def __init__(
         self,
         directory: Directory,
         examples: Iterable[Example] | None = None,
-        classifier: KeyScorer | None = None,
+        classifier: NeedScorer | None = None,
+        terms: Mapping[str, Mapping[str, float]] | None = None,
+        cache_dir: Path | None = None,
     ) -> None:
-        """Index ``directory``. With labelled ``examples`` (see ``load_examples``), also
-        train a classifier on them and blend its probabilities with the keyword scores;
-        or pass an already trained ``classifier``. Without either, search is keyword only."""
+        """Index ``directory``. With labelled ``examples`` (see ``load_examples``), also get
+        the need classifier for them (from the disk cache, or trained once) and blend its
+        probabilities with the keyword scores; or pass a ``classifier``. Without either,
+        search is keyword only. ``terms`` are the entries' stored search words (see
+        ``bot.directory.store.load_indexed``); without them they are worked out here."""
         self.directory = directory
         if classifier is None and examples is not None:
-            classifier = trained_classifier(tuple(examples), directory)
+            classifier = trained_classifier(tuple(examples), directory.needs, cache_dir)
         self.classifier = classifier
+        self._entries = directory.entries
         self._need_keys = {need.key for need in directory.needs}
+        self._position = {entry.key: position for position, entry in enumerate(self._entries)}
+        self._index_needs()
+        self._index_phrases(directory)
+        self._index_words(terms)
+        self._analyses: OrderedDict[str, _Analysis] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The index only (for bot.directory.catalog's cache): never the classifier, which
+        has its own cache, nor the messages read lately."""
+        state = dict(self.__dict__)
+        for name in ("classifier", "_analyses", "_lock"):
+            del state[name]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.classifier = None
+        self._analyses = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _index_needs(self) -> None:
+        """Entries by need, as sparse matrices (entries x needs) of each need's weight for
+        the entry (by its rank there), and the entries' ages as arrays: a search scores
+        every entry at once, so it costs about the same for 30 entries or 10,000."""
+        needs = sorted({n for e in self._entries for n in e.needs} | self._need_keys)
+        self._need_column = {need: column for column, need in enumerate(needs)}
+        rows, columns, keyword, learned = [], [], [], []
+        for position, entry in enumerate(self._entries):
+            for rank, need in enumerate(entry.needs):
+                rows.append(position)
+                columns.append(self._need_column[need])
+                keyword.append(RANK_WEIGHTS[min(rank, len(RANK_WEIGHTS) - 1)])
+                learned.append(CLASSIFIER_RANK_WEIGHTS[min(rank, len(CLASSIFIER_RANK_WEIGHTS) - 1)])
+        shape = (len(self._entries), len(needs))
+        self._keyword_weights = sparse.csr_matrix((keyword, (rows, columns)), shape=shape)
+        self._learned_weights = sparse.csr_matrix((learned, (rows, columns)), shape=shape)
+        self._age_min = np.array([e.age_min for e in self._entries], dtype=np.int64)
+        self._age_max = np.array([e.age_max for e in self._entries], dtype=np.int64)
+        self._age_fit = 1 + AGE_FIT_BONUS * (
+            1 - np.maximum(0, self._age_max - self._age_min) / (MAX_CHILD_AGE + 1)
+        )
+
+    def _index_phrases(self, directory: Directory) -> None:
+        """The taxonomy's synonyms and the entries' keywords, by their first word."""
         self._by_first: dict[str, list[_Phrase]] = defaultdict(list)
         self._vocabulary: set[str] = set()
         owners_per_phrase: dict[tuple[str, ...], set[str]] = defaultdict(set)
@@ -334,6 +428,10 @@ class Catalog:
         for entry in directory.entries:
             for keyword in entry.keywords:
                 raw.append((f"entry:{entry.key}", tuple(_words(keyword))))
+            if NAME_AS_PHRASE:
+                name = tuple(w for w in _words(entry.name) if w not in JOINING_WORDS)
+                if len(name) >= 2:  # a family naming the service wants that service
+                    raw.append((f"entry:{entry.key}", name))
         generic = {tuple(_words(phrase)) for phrase in GENERIC_PHRASES}
         # A generic phrase never counts as a need, even where a list names it.
         raw = [(owner, words) for owner, words in raw if words not in generic]
@@ -361,7 +459,38 @@ class Catalog:
                 weight *= CONDITION_WEIGHT
             self._by_first[words[0]].append(_Phrase(owner, words, weight))
             self._vocabulary.update(words)
-        self._long_words = [w for w in self._vocabulary if len(w) >= FUZZY_MIN_LENGTH]
+        # Typo candidates by first letter and length, so a lookup stays quick however many
+        # keywords the entries bring.
+        self._long_words: dict[tuple[str, int], list[str]] = defaultdict(list)
+        for word in sorted(self._vocabulary):  # sorted: the same typo reading in every process
+            if len(word) >= FUZZY_MIN_LENGTH:
+                self._long_words[word[0], len(word)].append(word)
+
+    def _index_words(self, terms: Mapping[str, Mapping[str, float]] | None) -> None:
+        """The inverted index of the entries' own words, and how rare each word is."""
+        postings: dict[str, tuple[list[int], list[float]]] = {}
+        for position, entry in enumerate(self._entries):
+            words = terms.get(entry.key) if terms is not None else None
+            for word, weight in (words if words is not None else entry_terms(entry)).items():
+                found = postings.get(word)
+                if found is None:
+                    postings[word] = ([position], [weight])
+                else:
+                    found[0].append(position)
+                    found[1].append(weight)
+        self._postings = {
+            word: (np.array(positions, dtype=np.int64), np.array(weights, dtype=np.float64))
+            for word, (positions, weights) in postings.items()
+        }
+        total = len(self._entries)
+        self._common = max(COMMON_WORD_MIN, int(total * COMMON_WORD_SHARE))
+        self._log_total = math.log(total + 1.5)
+
+    def _rarity(self, word: str) -> float:
+        """0 for a word every entry has, 1 for one no other entry has."""
+        found = self._postings.get(word)
+        count = 0 if found is None else len(found[0])
+        return max(0.0, math.log((len(self._entries) + 1) / (count + 0.5)) / self._log_total)
 
     def _canonical(self, token: str) -> str:
         """Map a typo onto a known word ("sensery" -> "sensory") when it is one edit away."""
@@ -371,9 +500,10 @@ class Catalog:
             return stem(token + "g")  # dropped g: "talkin", "harmin"
         if len(token) < FUZZY_MIN_LENGTH:
             return token
-        for word in self._long_words:
-            if word[0] == token[0] and within_one_edit(token, word):
-                return word
+        for length in (len(token), len(token) - 1, len(token) + 1):
+            for word in self._long_words.get((token[0], length), ()):
+                if within_one_edit(token, word):
+                    return word
         return token
 
     def _found(self, text: str) -> list[_Found]:
@@ -401,6 +531,66 @@ class Catalog:
             if f.phrase.owner
         ]
 
+    def _analyse(self, text: str) -> _Analysis:
+        """Phrases, own-word hits and the classifier's view of ``text``, kept for the next
+        few searches of the same text (the age question ranks it for several ages)."""
+        with self._lock:
+            cached = self._analyses.get(text)
+            if cached is not None:
+                self._analyses.move_to_end(text)
+                return cached
+        hits: dict[str, list[float]] = defaultdict(list)
+        for phrase in self.matched_phrases(text):
+            hits[phrase.owner].append(phrase.weight)
+        probabilities: dict[str, float] = {}
+        evidence = 0
+        if self.classifier is not None and normalise(text):
+            probabilities = self._probabilities(self.classifier, text)
+            evidence = self.classifier.evidence(text)
+        term_positions, term_scores = self._term_scores(text)
+        analysis = _Analysis(
+            likely_age=_likely_age(_words(text)),
+            need_hits={owner: tuple(weights) for owner, weights in hits.items()},
+            term_positions=term_positions,
+            term_scores=term_scores,
+            probabilities=probabilities,
+            evidence=evidence,
+        )
+        with self._lock:
+            self._analyses[text] = analysis
+            if len(self._analyses) > ANALYSIS_CACHE_SIZE:
+                self._analyses.popitem(last=False)
+        return analysis
+
+    @staticmethod
+    def _probabilities(classifier: NeedScorer, text: str) -> dict[str, float]:
+        probabilities = classifier.scores(text)
+        asked, _ = _asking(text)
+        if asked and classifier.evidence(asked) >= ASK_EVIDENCE:
+            # The classifier reads the whole story; the part that asks says what is wanted.
+            from_ask = classifier.scores(asked)
+            probabilities = {
+                key: (1 - ASK_SHARE) * p + ASK_SHARE * from_ask.get(key, 0.0)
+                for key, p in probabilities.items()
+            }
+        return probabilities
+
+    def _term_scores(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """The entries whose own words are in ``text``, and for each the best word's weight
+        times its rarity plus EXTRA_HIT_WEIGHT of the others'."""
+        best = np.zeros(len(self._entries))
+        total = np.zeros(len(self._entries))
+        for word in dict.fromkeys(index_words(text)):
+            found = self._postings.get(word)
+            if found is None or len(found[0]) > self._common:
+                continue
+            positions, weights = found
+            scores = weights * self._rarity(word)
+            np.maximum.at(best, positions, scores)
+            np.add.at(total, positions, scores)
+        hit = np.flatnonzero(best)
+        return hit, best[hit] + EXTRA_HIT_WEIGHT * (total[hit] - best[hit])
+
     def search(
         self,
         text: str,
@@ -412,97 +602,110 @@ class Catalog:
         """Return at most ``limit`` entries for the need in ``text``, best first."""
         if age is None:
             age = extract_age(text)
-        eligible = [
-            entry
-            for entry in self.directory.entries
-            if entry.key not in exclude
-            and entry.serves_age(age)
-            and (not area or entry.area in (area, NATIONAL, ""))
-        ]
-        keyword = self._keyword_matches(text, age, eligible)
-        if self.classifier is None:
-            ranked = sorted(keyword.values(), key=_rank_order)
-            if not ranked or ranked[0].score < MIN_SCORE:
-                return []
-            cutoff = ranked[0].score * RELATIVE_CUTOFF
-            return [m for m in ranked if m.score >= cutoff][:limit]
-        return self._blend(self.classifier, text, keyword, eligible)[:limit]
-
-    def _keyword_matches(
-        self, text: str, age: int | None, eligible: list[Entry]
-    ) -> dict[str, Match]:
-        """Keyword scores of the ``eligible`` entries that match ``text`` at all."""
-        likely_age = _likely_age(_words(text)) if age is None else age
-        need_hits: dict[str, list[float]] = defaultdict(list)
-        for phrase in self.matched_phrases(text):
-            need_hits[phrase.owner].append(phrase.weight)
+        analysis = self._analyse(text)
+        if not self._entries:
+            return []
         need_scores = {
-            owner: max(w) + EXTRA_HIT_WEIGHT * (sum(w) - max(w)) for owner, w in need_hits.items()
+            owner: max(w) + EXTRA_HIT_WEIGHT * (sum(w) - max(w))
+            for owner, w in analysis.need_hits.items()
         }
         if age is not None:
             for low, high, need in AGE_HINTS:
                 if low <= age <= high and need in self._need_keys:
                     need_scores[need] = need_scores.get(need, 0.0) + AGE_HINT_WEIGHT
-        found: dict[str, Match] = {}
-        for entry in eligible:
-            score = KEYWORD_WEIGHT * need_scores.get(f"entry:{entry.key}", 0.0)
-            matched = []
-            for rank, need in enumerate(entry.needs):
-                if need in need_scores:
-                    weight = RANK_WEIGHTS[min(rank, len(RANK_WEIGHTS) - 1)]
-                    score += weight * need_scores[need]
-                    if need in need_hits:
-                        matched.append(need)
-            if score > 0 and likely_age is not None and entry.serves_age(likely_age):
-                # A service made for a narrower age band suits that age better.
-                score *= 1 + AGE_FIT_BONUS * (1 - _age_span(entry) / (MAX_CHILD_AGE + 1))
-            if score > 0:
-                found[entry.key] = Match(entry, round(score, 3), tuple(matched))
-        return found
+        eligible = self._eligible(age, area, exclude)
+        likely_age = analysis.likely_age if age is None else age
+        keyword = self._keyword_scores(analysis, need_scores, likely_age)
+        keyword = np.where(eligible & (keyword > 0), np.round(keyword, 3), 0.0)
+        if self.classifier is None:
+            best = keyword.max()
+            if best < MIN_SCORE:
+                return []
+            order = self._best(keyword, keyword >= best * RELATIVE_CUTOFF, limit)
+            return [self._match(p, keyword[p], analysis) for p in order]
+        return self._blend(analysis, keyword, eligible, limit)
+
+    def _eligible(self, age: int | None, area: str | None, exclude: tuple[str, ...]) -> np.ndarray:
+        """Which entries may be offered: for this age and area, and not already shown."""
+        eligible = np.ones(len(self._entries), dtype=bool)
+        if age is not None:
+            eligible &= (self._age_min <= age) & (age <= self._age_max)
+        if area:
+            eligible &= np.array([e.area in (area, NATIONAL, "") for e in self._entries])
+        for key in exclude:
+            if key in self._position:
+                eligible[self._position[key]] = False
+        return eligible
+
+    def _need_vector(self, scores: Mapping[str, float]) -> np.ndarray:
+        vector = np.zeros(len(self._need_column))
+        for need, score in scores.items():
+            column = self._need_column.get(need)
+            if column is not None:
+                vector[column] = score
+        return vector
+
+    def _keyword_scores(
+        self, analysis: _Analysis, need_scores: Mapping[str, float], likely_age: int | None
+    ) -> np.ndarray:
+        """Every entry's keyword score: its needs (most for the one it lists first), its own
+        keywords, and its own words in the message; a narrow age band fitting the age gets
+        a little more."""
+        scores = np.asarray(self._keyword_weights @ self._need_vector(need_scores), dtype=float)
+        for owner, score in need_scores.items():
+            if owner.startswith("entry:") and owner[6:] in self._position:
+                scores[self._position[owner[6:]]] += KEYWORD_WEIGHT * score
+        scores[analysis.term_positions] += TEXT_WEIGHT * analysis.term_scores
+        if likely_age is not None:
+            fits = (scores > 0) & (self._age_min <= likely_age) & (likely_age <= self._age_max)
+            scores[fits] *= self._age_fit[fits]
+        return scores
+
+    def _learned_scores(self, probabilities: Mapping[str, float]) -> np.ndarray:
+        """Each entry's share of the classifier's view: the probability of its best need
+        (weighted by rank), and CLASSIFIER_EXTRA_NEEDS of the others'."""
+        vector = self._need_vector(probabilities)
+        total = np.asarray(self._learned_weights @ vector, dtype=float)
+        weighted = self._learned_weights.multiply(vector[np.newaxis, :]).tocsr()
+        best = np.asarray(weighted.max(axis=1).todense(), dtype=float).ravel()
+        return best + CLASSIFIER_EXTRA_NEEDS * (total - best)
 
     def _blend(
-        self,
-        classifier: KeyScorer,
-        text: str,
-        keyword: dict[str, Match],
-        eligible: list[Entry],
+        self, analysis: _Analysis, keyword: np.ndarray, eligible: np.ndarray, limit: int
     ) -> list[Match]:
         """Keyword scores blended with the classifier's probabilities, best first."""
-        if not normalise(text):
+        if not analysis.probabilities:
             return []
-        probabilities = classifier.scores(text)
-        asked, _ = _asking(text)
-        if asked and classifier.evidence(asked) >= ASK_EVIDENCE:
-            # The classifier reads the whole story; the part that asks says what is wanted.
-            from_ask = classifier.scores(asked)
-            probabilities = {
-                key: (1 - ASK_SHARE) * p + ASK_SHARE * from_ask.get(key, 0.0)
-                for key, p in probabilities.items()
-            }
-        best_keyword = max((m.score for m in keyword.values()), default=0.0)
-        best_probability = max((probabilities.get(e.key, 0.0) for e in eligible), default=0.0)
+        learned = np.where(eligible, self._learned_scores(analysis.probabilities), 0.0)
+        best_keyword = float(keyword.max())
         if best_keyword < MIN_SCORE and (
-            best_probability < CLASSIFIER_ALONE_MIN
-            or classifier.evidence(text) < CLASSIFIER_ALONE_EVIDENCE
+            float(learned.max()) < CLASSIFIER_ALONE_MIN
+            or analysis.evidence < CLASSIFIER_ALONE_EVIDENCE
         ):
             return []
         scale = max(best_keyword, KEYWORD_SCALE)
-        ranked = []
-        for entry in eligible:
-            match = keyword.get(entry.key)
-            keyword_part = match.score / scale if match else 0.0
-            score = BLEND_KEYWORD * keyword_part + (1 - BLEND_KEYWORD) * probabilities.get(
-                entry.key, 0.0
-            )
-            if score > 0:
-                ranked.append(Match(entry, round(score, 3), match.needs if match else ()))
-        ranked.sort(key=_rank_order)
-        if not ranked:
+        blended = BLEND_KEYWORD * keyword / scale + (1 - BLEND_KEYWORD) * learned
+        blended = np.where(eligible, np.round(blended, 3), 0.0)
+        best = float(blended.max())
+        if best <= 0:
             return []
-        cutoff = ranked[0].score * BLENDED_RELATIVE_CUTOFF
-        return [m for m in ranked if m.score >= cutoff]
+        order = self._best(blended, blended >= best * BLENDED_RELATIVE_CUTOFF, limit)
+        return [self._match(p, blended[p], analysis) for p in order]
 
+    def _best(self, scores: np.ndarray, keep: np.ndarray, limit: int) -> list[int]:
+        """Positions of the ``limit`` best entries among ``keep`` (score above 0), in rank
+        order: best score first; on a tie, the more specialised (narrower age band)."""
+        candidates = np.flatnonzero(keep & (scores > 0))
+        if len(candidates) > SHORTLIST:
+            top = np.argpartition(-scores[candidates], SHORTLIST)[:SHORTLIST]
+            candidates = candidates[top]
+        ordered = sorted(
+            (int(p) for p in candidates),
+            key=lambda p: (-float(scores[p]), _age_span(self._entries[p]), self._entries[p].key),
+        )
+        return ordered[:limit]
 
-def _rank_order(match: Match) -> tuple[float, int, str]:
-    """Best score first; on a tie, the more specialised service (narrower age band)."""
-    return (-match.score, _age_span(match.entry), match.entry.key)
+    def _match(self, position: int, score: float, analysis: _Analysis) -> Match:
+        entry = self._entries[position]
+        matched = tuple(need for need in entry.needs if need in analysis.need_hits)
+        return Match(entry, round(float(score), 3), matched)

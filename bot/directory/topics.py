@@ -14,3 +14,7 @@ MENU_TOPICS = (
 
 # The local safeguarding front door named in every emergency reply.
 FRONT_DOOR_KEY = "family_connect"
+
+# The Local Offer team: who families can always talk to, and the owner of any case no
+# other service takes (data/routing.yml: fallback_owner).
+LOCAL_OFFER_KEY = "local_offer"

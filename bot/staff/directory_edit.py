@@ -19,7 +19,7 @@ from bot.directory import importer
 from bot.directory.importer import DirectoryError, load_file
 from bot.directory.records import Directory, Entry, Need
 from bot.directory.render import signpost_sms, signpost_text
-from bot.directory.store import load_directory, save_directory
+from bot.directory.store import entry_source, load_directory, save_directory
 from bot.sms import segments, to_gsm7
 
 FIELDS = (
@@ -56,7 +56,7 @@ class DirectoryChangeRow(Base):
 
 def check_with_importer(data: Mapping[str, Any], needs: tuple[Need, ...], source: str) -> Directory:
     """The importer's own row validation: the one place the console calls into it."""
-    return importer._build(data, needs, source)
+    return importer.check_officer_entries(data, needs, source)
 
 
 def entry_fields(entry: Entry) -> dict[str, Any]:
@@ -142,7 +142,11 @@ def save_entry(engine: Engine, entry: Entry, by: str, source: str = "staff conso
     if before == entry:
         return "unchanged"
     entry = dataclasses.replace(entry, last_checked=date.today(), checked_by=CHECKED_BY)
-    save_directory(engine, Directory(needs=(), entries=(entry,), source=source))
+    # An edited entry stays with the import that owns it (imports change only their own).
+    owner = entry_source(engine, entry.key) or source
+    report = save_directory(engine, Directory(needs=(), entries=(entry,), source=owner))
+    if report.clashes:  # cannot happen with the owner's source; say so loudly if it does
+        raise RuntimeError(f"directory edit not saved: {report.clashes}")
     action = "edited" if before else "added"
     with session_scope(engine) as session:
         session.add(
