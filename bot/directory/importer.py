@@ -186,7 +186,9 @@ def _needs_for(path: Path | None, options: ReadOptions) -> tuple[Need, ...]:
 def _taxonomy(options: ReadOptions, needs: Sequence[Need], source: str) -> TaxonomyMap:
     path = options.taxonomy_map or default_map_path()
     try:
-        return load_taxonomy_map(path if path.is_file() else None, needs)
+        return load_taxonomy_map(
+            path if path.is_file() else None, needs, lenient=options.taxonomy_map is None
+        )
     except TaxonomyMapError as exc:
         raise DirectoryError(source, [str(exc)]) from exc
 

@@ -136,8 +136,12 @@ class TaxonomyMapError(ValueError):
     """A mapping file that cannot be used; the message names the bad rule."""
 
 
-def load_taxonomy_map(path: Path | None, needs: Iterable[Need]) -> TaxonomyMap:
-    """Read a mapping file (``None``: only the automatic matches by need key and label)."""
+def load_taxonomy_map(
+    path: Path | None, needs: Iterable[Need], lenient: bool = False
+) -> TaxonomyMap:
+    """Read a mapping file (``None``: only the automatic matches by need key and label).
+    ``lenient`` (the shipped default map, used with a council's own needs.yml) drops rules
+    for needs that file does not have instead of refusing the map."""
     by_key = {need.key: need for need in needs}
     if path is None:
         return TaxonomyMap(needs=by_key)
@@ -150,7 +154,7 @@ def load_taxonomy_map(path: Path | None, needs: Iterable[Need]) -> TaxonomyMap:
     problems: list[str] = []
     rules = []
     for number, raw in enumerate(data.get("terms") or [], start=1):
-        rule = _rule(raw, by_key, f"terms[{number}]", problems)
+        rule = _rule(raw, by_key, f"terms[{number}]", problems, lenient)
         if rule is not None:
             rules.append(rule)
     ignore: Mapping[str, Any] = data.get("ignore") or {}
@@ -170,7 +174,9 @@ def load_taxonomy_map(path: Path | None, needs: Iterable[Need]) -> TaxonomyMap:
     )
 
 
-def _rule(raw: Any, needs: Mapping[str, Need], where: str, problems: list[str]) -> _Rule | None:
+def _rule(
+    raw: Any, needs: Mapping[str, Need], where: str, problems: list[str], lenient: bool = False
+) -> _Rule | None:
     if not isinstance(raw, Mapping):
         problems.append(f"{where}: expected a mapping with a name or id, and needs")
         return None
@@ -183,6 +189,13 @@ def _rule(raw: Any, needs: Mapping[str, Need], where: str, problems: list[str]) 
         problems.append(f"{where}: needs a name or id, and at least one need")
         return None
     unknown = [str(n) for n in wanted if n not in needs]
+    if unknown and needs and lenient:
+        wanted = [n for n in wanted if n in needs]
+        return (
+            _Rule(normalise(str(raw.get("vocabulary") or "")), normalised, tuple(map(str, wanted)))
+            if wanted
+            else None
+        )
     if unknown and needs:
         problems.append(f"{where}: unknown need(s) {', '.join(unknown)}; see needs.yml")
         return None

@@ -15,8 +15,8 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from bot.directory import Catalog, Entry
-from bot.directory.search import default_examples_path, load_examples
-from bot.directory.store import load_directory
+from bot.directory.catalog import load_catalog
+from bot.directory.store import directory_version
 from bot.publish import html
 from bot.publish.content import Guide, build_guide
 from bot.publish.writer import last_updated, said_items
@@ -66,18 +66,21 @@ class Site:
         self.engine, self.publish_dir, self.today, self.clock = engine, publish_dir, today, clock
         self.lock = threading.Lock()
         self._loaded: tuple[float, Guide, Catalog] | None = None
+        self._version = -1
 
     def guide(self) -> tuple[Guide, Catalog]:
-        """The guide and the search index, read again at most once a minute; the search's
-        classifier is trained again only when the directory has changed (it takes seconds)."""
+        """The guide, read again at most once a minute, and the search index: the shared
+        catalog (``bot.directory.catalog``), loaded again only when the directory's version
+        has changed (another process may already have built it)."""
         with self.lock:
             now = self.clock()
             if self._loaded is None or now - self._loaded[0] > TTL_SECONDS:
-                directory = load_directory(self.engine)
-                guide = build_guide(directory, self.today(), last_updated(self.engine))
-                catalog = self._loaded[2] if self._loaded else None
-                if catalog is None or catalog.directory != directory:
-                    catalog = Catalog(directory, examples=load_examples(default_examples_path()))
+                version = directory_version(self.engine)
+                if self._loaded is None or version != self._version:
+                    self._version, catalog = load_catalog(self.engine)
+                else:
+                    catalog = self._loaded[2]
+                guide = build_guide(catalog.directory, self.today(), last_updated(self.engine))
                 self._loaded = (now, guide, catalog)
             return self._loaded[1], self._loaded[2]
 
