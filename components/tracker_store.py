@@ -1,45 +1,94 @@
-"""Rasa's SQL tracker store, plus erasure: "delete my data" removes the whole conversation.
+"""Rasa's SQL tracker store, plus erasure, and a save that writes each event once.
 
-When a turn sets the slot ``erasure`` to ``done`` (``action_delete_my_data`` does, once the
-application records are gone), the store deletes every stored event for that sender
-instead of saving the turn: the history is gone, not just hidden behind a restart.
+**Erasure.** When a turn sets the slot ``erasure`` to ``done`` (``action_delete_my_data``
+does, once the application records are gone), the store deletes every stored event for
+that sender instead of saving the turn: the history is gone, not just hidden.
+
+**One write per turn, no counting.** Rasa's ``SQLTrackerStore.save`` found the new events
+by counting the stored events of the session (a query with a sub-query), and the erasure
+check counted them a second time: 10% of a Rasa server's CPU at 20 conversations at once
+(py-spy, docs/figures.md). Here the store remembers how many events each tracker had
+when it was read (or last saved) and appends exactly the ones after that, in one
+transaction. That is also safer: a stale tracker saved late appends its own new events
+instead of skipping as many as somebody else stored meanwhile (the lost turns of issue
+17). A tracker the store did not read (built elsewhere) is counted as before.
+
+Importing this module also installs ``components/speedups.py`` (every endpoints file
+names this tracker store, so Rasa always imports it).
 """
 
 from __future__ import annotations
 
+import json
 import logging
+from pathlib import Path
 from typing import Any
 
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+from components import speedups
+
+speedups.apply()
 
 log = logging.getLogger(__name__)
 ERASURE_SLOT = "erasure"
+STORED = "_stored_event_count"  # set on each tracker this store reads or saves
 
 
 class ErasingSQLTrackerStore(SQLTrackerStore):
-    """An SQLTrackerStore that honours erasure requests made by ``action_delete_my_data``."""
+    """An SQLTrackerStore that honours erasure and appends each new event once."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         db = kwargs.get("db")
         if kwargs.get("dialect", "sqlite") == "sqlite" and db:
-            from pathlib import Path
-
             Path(db).parent.mkdir(parents=True, exist_ok=True)
         super().__init__(*args, **kwargs)
 
+    async def _retrieve(
+        self, sender_id: str, fetch_events_from_all_sessions: bool
+    ) -> DialogueStateTracker | None:
+        tracker = await super()._retrieve(sender_id, fetch_events_from_all_sessions)
+        if tracker is not None and not fetch_events_from_all_sessions:
+            setattr(tracker, STORED, len(tracker.events))
+        return tracker
+
     async def save(self, tracker: DialogueStateTracker) -> None:
+        if self.event_broker:
+            await self.stream_events(tracker)
+        events = list(tracker.events)
         with self.session_scope() as session:
-            new_events = list(self._additional_events(session, tracker))
-        if any(
-            isinstance(e, SlotSet) and e.key == ERASURE_SLOT and e.value == "done"
-            for e in new_events
-        ):
-            removed = self.erase(tracker.sender_id)
-            log.info("erased a conversation on request: %d events removed", removed)
-            return
-        await super().save(tracker)
+            stored = getattr(tracker, STORED, None)
+            if stored is None or stored > len(events):
+                stored = self._event_query(
+                    session, tracker.sender_id, fetch_events_from_all_sessions=False
+                ).count()
+            new_events = events[stored:]
+            if any(
+                isinstance(e, SlotSet) and e.key == ERASURE_SLOT and e.value == "done"
+                for e in new_events
+            ):
+                session.close()
+                removed = self.erase(tracker.sender_id)
+                log.info("erased a conversation on request: %d events removed", removed)
+                setattr(tracker, STORED, len(events))
+                return
+            session.add_all([self._row(tracker.sender_id, e) for e in new_events])
+            session.commit()
+        setattr(tracker, STORED, len(events))
+
+    def _row(self, sender_id: str, event: Any) -> Any:
+        data = event.as_dict()
+        return self.SQLEvent(
+            sender_id=sender_id,
+            type_name=event.type_name,
+            timestamp=data.get("timestamp"),
+            intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+            action_name=data.get("name"),
+            data=json.dumps(data),
+        )
 
     def erase(self, sender_id: str) -> int:
         """Delete every stored event of ``sender_id``; return how many were removed."""

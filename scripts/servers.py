@@ -88,6 +88,7 @@ def write_endpoints(workdir: Path, actions_port: int, tracker_db: Path) -> Path:
     path = workdir / "endpoints.yml"
     path.write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
+        "  enable_selective_domain: true\n"
         "tracker_store:\n"
         "  type: components.tracker_store.ErasingSQLTrackerStore\n"
         '  dialect: "sqlite"\n'
