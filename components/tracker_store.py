@@ -13,12 +13,16 @@ transaction. That is also safer: a stale tracker saved late appends its own new 
 instead of skipping as many as somebody else stored meanwhile (the lost turns of issue
 17). A tracker the store did not read (built elsewhere) is counted as before.
 
+**Off the event loop.** Reads and writes run in a worker thread, so a slow disk or
+database holds up only its own conversation, not every conversation on the server.
+
 Importing this module also installs ``components/speedups.py`` (every endpoints file
 names this tracker store, so Rasa always imports it).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from pathlib import Path
@@ -50,14 +54,29 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
     async def _retrieve(
         self, sender_id: str, fetch_events_from_all_sessions: bool
     ) -> DialogueStateTracker | None:
-        tracker = await super()._retrieve(sender_id, fetch_events_from_all_sessions)
-        if tracker is not None and not fetch_events_from_all_sessions:
+        """Read in a worker thread: the event loop serves other conversations meanwhile."""
+        return await asyncio.to_thread(self._read, sender_id, fetch_events_from_all_sessions)
+
+    def _read(self, sender_id: str, all_sessions: bool) -> DialogueStateTracker | None:
+        with self.session_scope() as session:
+            rows = self._event_query(
+                session, sender_id, fetch_events_from_all_sessions=all_sessions
+            ).all()
+            events = [json.loads(row.data) for row in rows]
+        if not self.domain or not events:
+            return None
+        tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        if not all_sessions:
             setattr(tracker, STORED, len(tracker.events))
         return tracker
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         if self.event_broker:
             await self.stream_events(tracker)
+        # The turn holds the conversation's lock, so nothing else touches this tracker.
+        await asyncio.to_thread(self._write, tracker)
+
+    def _write(self, tracker: DialogueStateTracker) -> None:
         events = list(tracker.events)
         with self.session_scope() as session:
             stored = getattr(tracker, STORED, None)
@@ -75,20 +94,23 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
                 log.info("erased a conversation on request: %d events removed", removed)
                 setattr(tracker, STORED, len(events))
                 return
-            session.add_all([self._row(tracker.sender_id, e) for e in new_events])
-            session.commit()
+            if new_events:  # one INSERT with every row (executemany), one commit
+                rows = [self._row(tracker.sender_id, e) for e in new_events]
+                session.execute(self.SQLEvent.__table__.insert(), rows)
+                session.commit()
         setattr(tracker, STORED, len(events))
 
-    def _row(self, sender_id: str, event: Any) -> Any:
+    @staticmethod
+    def _row(sender_id: str, event: Any) -> dict[str, Any]:
         data = event.as_dict()
-        return self.SQLEvent(
-            sender_id=sender_id,
-            type_name=event.type_name,
-            timestamp=data.get("timestamp"),
-            intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-            action_name=data.get("name"),
-            data=json.dumps(data),
-        )
+        return {
+            "sender_id": sender_id,
+            "type_name": event.type_name,
+            "timestamp": data.get("timestamp"),
+            "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+            "action_name": data.get("name"),
+            "data": json.dumps(data),
+        }
 
     def erase(self, sender_id: str) -> int:
         """Delete every stored event of ``sender_id``; return how many were removed."""
