@@ -177,6 +177,48 @@ class Scaled:
         return self.processes[name].pid
 
 
+def stored_events(cluster: Scaled, sender: str) -> list[dict[str, Any]]:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(cluster.env["TRACKER_DATABASE_URL"])
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("select data from events where sender_id = :s order by id"), {"s": sender}
+            ).all()
+    finally:
+        engine.dispose()
+    return [json.loads(row.data) for row in rows]
+
+
+class Interleaved(AssertionError):
+    """Two turns of one conversation ran at once (a lock that did not hold)."""
+
+
+def turns(events: list[dict[str, Any]], strict: bool = True) -> list[tuple[str, list[str]]]:
+    """(user text, bot texts) per user turn, in stored order.
+
+    A turn runs from a user event to the ``action_listen`` that ends it: a second user
+    event before that means two servers ran the conversation at once, which raises
+    ``Interleaved`` when ``strict``.
+    """
+    found: list[tuple[str, list[str]]] = []
+    open_turn = False
+    for event in events:
+        if event["event"] == "user":
+            if open_turn and strict:
+                raise Interleaved(f"a user turn started inside another: {found[-1][0]!r}")
+            found.append((event.get("text") or "", []))
+            open_turn = True
+        elif event["event"] == "bot" and open_turn and event.get("text"):
+            found[-1][1].append(event["text"])
+        elif event["event"] == "action" and event.get("name") == "action_listen":
+            open_turn = False
+    if open_turn and strict:
+        raise Interleaved("the last turn never finished")
+    return found
+
+
 def _wait(url: str, scaled: Scaled, names: list[str], timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -227,7 +269,7 @@ def start(
     quiet: bool = False,
     ports: list[int] | None = None,
     rasa_args: list[str] | None = None,
-    endpoints: Path = ROOT / "endpoints.production.yml",
+    endpoints: Path | None = None,
 ) -> Scaled:
     """Start HAProxy, ``actions_count`` action servers and ``rasa_count`` Rasa servers.
 
@@ -292,7 +334,7 @@ def start(
                 f"rasa{n}",
                 [
                     servers._bin("rasa"), "run", "--model", str(model),
-                    "--endpoints", str(endpoints),
+                    "--endpoints", str(endpoints or ROOT / "endpoints.production.yml"),
                     "--credentials", "credentials.yml", "--port", str(p), "--cors", "*",
                     *(rasa_args or []),
                 ],

@@ -17,7 +17,6 @@ Needs PostgreSQL (``TEST_POSTGRES_URL``), Redis (``TEST_REDIS_URL``) and HAProxy
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 import time
@@ -29,11 +28,12 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
 from bot.privacy import pseudonymise
 from scripts import scaled, servers
+from scripts.scaled import stored_events, turns
 from scripts.sms_try import signed_post, sms_texts
 from tests.conftest import free_port
 from tests.fakes.telegram_api import FakeTelegram
@@ -138,42 +138,6 @@ def single(tmp_path_factory, cluster, fake_twilio, fake_telegram) -> Iterator[se
         quiet=True,
     ) as running:
         yield running
-
-
-# -- reading the tracker store ----------------------------------------------------------
-
-
-def stored_events(cluster: scaled.Scaled, sender: str) -> list[dict[str, Any]]:
-    engine = create_engine(cluster.env["TRACKER_DATABASE_URL"])
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(
-                text("select data from events where sender_id = :s order by id"), {"s": sender}
-            ).all()
-    finally:
-        engine.dispose()
-    return [json.loads(row.data) for row in rows]
-
-
-def turns(events: list[dict[str, Any]]) -> list[tuple[str, list[str]]]:
-    """(user text, bot texts) per user turn; fails if a turn is interleaved with another.
-
-    A turn runs from a user event to the ``action_listen`` that ends it: a second user
-    event before that means two servers ran the conversation at once.
-    """
-    found: list[tuple[str, list[str]]] = []
-    open_turn = False
-    for event in events:
-        if event["event"] == "user":
-            assert not open_turn, f"a user turn started inside another: {found[-1][0]!r}"
-            found.append((event.get("text") or "", []))
-            open_turn = True
-        elif event["event"] == "bot" and open_turn and event.get("text"):
-            found[-1][1].append(event["text"])
-        elif event["event"] == "action" and event.get("name") == "action_listen":
-            open_turn = False
-    assert not open_turn, "the last turn never finished"
-    return found
 
 
 def texts(messages: list[dict[str, Any]]) -> list[str]:
