@@ -22,6 +22,7 @@ Usage: python scripts/bench_scale.py [--model ...] [--rounds 50] [--messages 200
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import statistics
@@ -109,10 +110,9 @@ def lock_rounds(cluster: scaled.Scaled, rounds: int, size: int) -> tuple[int, in
 
         def send(call: tuple[str, int], who: str = sender, gate: Any = barrier) -> None:
             gate.wait()
-            try:
+            # A stock lock may time out: such a turn counts as lost below.
+            with contextlib.suppress(OSError, urllib.error.URLError):
                 cluster.say(who, call[0], server=call[1])
-            except (OSError, urllib.error.URLError):
-                pass  # a stock lock may time out: the turn counts as lost below
 
         with ThreadPoolExecutor(max_workers=size) as pool:
             list(pool.map(send, calls))
@@ -279,8 +279,7 @@ def run_shape(label: str, args: argparse.Namespace, stock: bool) -> dict[str, An
         }
         figures["memory"] = memory
         print(
-            "  resident memory: "
-            + ", ".join(f"{name} {mb:.0f} MB" for name, mb in memory.items())
+            "  resident memory: " + ", ".join(f"{name} {mb:.0f} MB" for name, mb in memory.items())
         )
         stall = kill_stall(cluster)
         figures["kill"] = stall
