@@ -14,7 +14,7 @@ export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: help install speech-engine speech train db run test lint format typecheck validate unit stories e2e eval bench clean
+.PHONY: help install speech-engine scale-tools speech train db run run-scaled test lint format typecheck validate unit stories e2e scaled eval bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -22,12 +22,13 @@ help: ## List the targets
 $(STAMP): pyproject.toml constraints.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.10 is needed (Rasa 3.6 supports 3.8-3.10)." >&2; exit 1; }
 	@$(MAKE) --no-print-directory speech-engine
+	@$(MAKE) --no-print-directory scale-tools
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip<25" wheel "setuptools<71"
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
-install: $(STAMP) ## Create the virtual environment and install everything
+install: $(STAMP) scale-tools ## Create the virtual environment and install everything
 
 speech-engine: ## Install espeak-ng (offline speech) where this machine allows it
 	@if command -v espeak-ng >/dev/null 2>&1; then echo "espeak-ng is installed."; \
@@ -36,6 +37,16 @@ speech-engine: ## Install espeak-ng (offline speech) where this machine allows i
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng >/dev/null) \
 		|| echo "Could not install espeak-ng: spoken replies fall back to Twilio <Say> and text."; \
 	else echo "espeak-ng is missing: install it (apt-get install espeak-ng) for offline speech."; fi
+
+scale-tools: ## Install HAProxy and docker-compose (the scaled shape, its tests) where this machine allows
+	@missing=""; command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing="haproxy"; \
+	command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 || missing="$$missing docker-compose"; \
+	if [ -z "$$missing" ]; then echo "HAProxy and docker compose are installed."; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing$$missing for the scaled shape..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+		|| echo "Could not install$$missing: the scaled tests will say so and skip."; \
+	else echo "Missing$$missing: install it for make run-scaled and the scaled tests."; fi
 
 $(MODEL): $(STAMP) $(TRAINING_DATA)
 	$(BIN)/rasa train --data data/nlu data/stories data/rules --fixed-model-name send-assistant --out models
@@ -51,6 +62,9 @@ speech: db ## Pre-render the phone line's audio (gTTS needs internet; espeak-ng 
 
 run: $(MODEL) db ## Start the Rasa server (5005) and the action server (5055)
 	$(BIN)/python scripts/serve.py --model $(MODEL)
+
+run-scaled: $(MODEL) scale-tools ## HAProxy (8080) in front of two Rasa and two action servers on PostgreSQL and Redis
+	$(BIN)/python scripts/scaled.py --model $(MODEL)
 
 lint: $(STAMP) ## ruff lint and format check
 	$(BIN)/ruff check .
@@ -75,6 +89,9 @@ stories: $(MODEL) ## Story tests; any wrong prediction fails
 e2e: $(MODEL) ## End-to-end tests: start both servers and talk over the channels
 	$(BIN)/pytest -m e2e
 
+scaled: $(MODEL) scale-tools ## The scaled shape's tests (HAProxy, 2 Rasa, 2 actions, PostgreSQL, Redis)
+	$(BIN)/pytest -m scaled
+
 test: lint typecheck validate $(MODEL) ## Everything CI runs: lint, types, data, training, unit, stories, end to end
 	$(BIN)/pytest
 	$(MAKE) --no-print-directory stories
@@ -82,8 +99,9 @@ test: lint typecheck validate $(MODEL) ## Everything CI runs: lint, types, data,
 eval: $(MODEL) ## Signposting and safety evaluations through the real REST channel
 	$(BIN)/python scripts/evaluate.py --model $(MODEL)
 
-bench: $(MODEL) ## Latency on every channel (REST, SMS, Telegram, phone) with local fakes
+bench: $(MODEL) ## Latency on every channel with local fakes, then the scaled shape before/after
 	$(BIN)/python scripts/bench.py --model $(MODEL)
+	$(BIN)/python scripts/bench_scale.py --model $(MODEL)
 
 clean: ## Remove the virtual environment, models and local data
 	rm -rf $(VENV) models var .pytest_cache .mypy_cache .ruff_cache

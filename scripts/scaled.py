@@ -297,6 +297,9 @@ def start(
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "PYTHONPATH": str(ROOT),
         "AUDIO_DIR": str(workdir / "audio"),
+        # Several Rasa servers share the cores: TensorFlow threads divided between them.
+        "TF_INTER_OP_PARALLELISM_THREADS": "1",
+        "TF_INTRA_OP_PARALLELISM_THREADS": str(max(1, (os.cpu_count() or 1) // rasa_count)),
         **production_env(
             database_url, tracker_url, redis_url, f"http://127.0.0.1:{actions_port}/webhook"
         ),
