@@ -227,10 +227,12 @@ def run_shape(label: str, args: argparse.Namespace, stock: bool) -> dict[str, An
     fresh_databases(args.database_url)
     workdir = Path(tempfile.mkdtemp(prefix=f"bench-{label}-"))
     env = {"BENCH_REDIS_URL": args.redis_url, "SPEECH_ENGINES": "none"}
-    if stock:
-        env["RASA_SPEEDUPS"] = "off"
-    else:  # two Rasa servers share two cores: one TensorFlow thread each
-        env |= {"TF_INTER_OP_PARALLELISM_THREADS": "1", "TF_INTRA_OP_PARALLELISM_THREADS": "1"}
+    if stock:  # and TensorFlow's own thread defaults (an empty value means unset to Rasa)
+        env |= {
+            "RASA_SPEEDUPS": "off",
+            "TF_INTER_OP_PARALLELISM_THREADS": "",
+            "TF_INTRA_OP_PARALLELISM_THREADS": "",
+        }
     print(f"\n{label}")
     figures: dict[str, Any] = {}
     with scaled.running(
