@@ -13,6 +13,16 @@ transaction. That is also safer: a stale tracker saved late appends its own new 
 instead of skipping as many as somebody else stored meanwhile (the lost turns of issue
 17). A tracker the store did not read (built elsewhere) is counted as before.
 
+**A turn reads only what it needs.** A turn used to load, replay and featurise every
+event of the session, so turn 60 cost over twice turn 1. ``retrieve_recent`` (used for
+turns, see ``components/speedups.py``) reads the last ``RECENT_USER_TURNS`` user turns
+whole and, for everything before them, only the slot values (one indexed query for the
+slot events): the tracker starts with the session start, those slots and an
+``action_listen``. The policies look back 4 turns at most and the rules no further, so
+they see the same states. A session with anything before the cut that changes more than
+slots (a restart, a rewind, an active form, a paused conversation) is read whole, as are
+short sessions. Every other read (``retrieve``: the HTTP API, the channels) is whole.
+
 **Off the event loop.** Reads and writes run in a worker thread, so a slow disk or
 database holds up only its own conversation, not every conversation on the server.
 
@@ -32,6 +42,7 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
+from sqlalchemy import text
 
 from components import speedups
 
@@ -40,6 +51,11 @@ speedups.apply()
 log = logging.getLogger(__name__)
 ERASURE_SLOT = "erasure"
 STORED = "_stored_event_count"  # set on each tracker this store reads or saves
+RECENT_USER_TURNS = 6
+# Events before the cut that only the whole history can replay faithfully.
+PLAIN_TYPES = ("user", "bot", "action", "user_featurization", "entities")
+FOLDABLE_TYPES = ("slot", "active_loop", "session_started")
+INDEX = "ix_events_sender_type_id"
 
 
 class ErasingSQLTrackerStore(SQLTrackerStore):
@@ -50,6 +66,90 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
         if kwargs.get("dialect", "sqlite") == "sqlite" and db:
             Path(db).parent.mkdir(parents=True, exist_ok=True)
         super().__init__(*args, **kwargs)
+        self._add_index()
+
+    def _add_index(self) -> None:
+        """(sender_id, type_name, id): the session start and the cut in one index lookup."""
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    text(f"CREATE INDEX IF NOT EXISTS {INDEX} ON events (sender_id, type_name, id)")
+                )
+        except Exception:  # another server is creating it right now
+            log.info("events index not created here (another server may have made it)")
+
+    async def retrieve_recent(self, sender_id: str) -> DialogueStateTracker | None:
+        """The session's tracker for a turn: recent turns whole, earlier ones as slots."""
+        if not speedups.enabled():
+            return await self.retrieve(sender_id)
+        return await asyncio.to_thread(self._read_recent, sender_id)
+
+    def _read_recent(self, sender_id: str) -> DialogueStateTracker | None:
+        with self.engine.connect() as connection:
+            start = connection.execute(
+                text(
+                    "SELECT max(id) FROM events "
+                    "WHERE sender_id = :s AND type_name = 'session_started'"
+                ),
+                {"s": sender_id},
+            ).scalar()
+            start = int(start or 0)
+            cut = connection.execute(
+                text(
+                    "SELECT id FROM events WHERE sender_id = :s AND type_name = 'user' "
+                    "AND id > :start ORDER BY id DESC LIMIT 1 OFFSET :skip"
+                ),
+                {"s": sender_id, "start": start, "skip": RECENT_USER_TURNS - 1},
+            ).scalar()
+            if cut is None:  # a short session: read it whole
+                return self._read(sender_id, all_sessions=False)
+            earlier = connection.execute(
+                text(
+                    "SELECT type_name, data FROM events WHERE sender_id = :s AND id >= :start "
+                    "AND id < :cut AND type_name NOT IN "
+                    "('user', 'bot', 'action', 'user_featurization', 'entities') ORDER BY id"
+                ),
+                {"s": sender_id, "start": start, "cut": cut},
+            ).all()
+            head = self._fold(earlier)
+            if head is None:
+                return self._read(sender_id, all_sessions=False)
+            rows = connection.execute(
+                text("SELECT data FROM events WHERE sender_id = :s AND id >= :cut ORDER BY id"),
+                {"s": sender_id, "cut": cut},
+            ).all()
+        events = head + [json.loads(row.data) for row in rows]
+        tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        setattr(tracker, STORED, len(tracker.events))
+        return tracker
+
+    @staticmethod
+    def _fold(earlier: list[Any]) -> list[dict[str, Any]] | None:
+        """The state before the cut as events (session start, slots, action_listen), or
+        None when it holds more than slots and a finished form."""
+        slots: dict[str, Any] = {}
+        started: dict[str, Any] | None = None
+        loop: str | None = None
+        for row in earlier:
+            if row.type_name not in FOLDABLE_TYPES:
+                return None
+            data = json.loads(row.data)
+            if row.type_name == "slot":
+                slots[data["name"]] = data.get("value")
+            elif row.type_name == "active_loop":
+                loop = data.get("name")
+            else:
+                started = data
+        if loop is not None:
+            return None
+        moment = (started or {}).get("timestamp")
+        head = [started] if started else []
+        head += [
+            {"event": "slot", "name": name, "value": value, "timestamp": moment}
+            for name, value in slots.items()
+        ]
+        head.append({"event": "action", "name": "action_listen", "timestamp": moment})
+        return head
 
     async def _retrieve(
         self, sender_id: str, fetch_events_from_all_sessions: bool

@@ -225,7 +225,7 @@ def stock_endpoints(workdir: Path) -> Path:
 
 def run_shape(label: str, args: argparse.Namespace, stock: bool) -> dict[str, Any]:
     fresh_databases(args.database_url)
-    workdir = Path(tempfile.mkdtemp(prefix=f"bench-{label}-"))
+    workdir = Path(tempfile.mkdtemp(prefix=f"bench-scale-{'stock' if stock else 'shipped'}-"))
     env = {"BENCH_REDIS_URL": args.redis_url, "SPEECH_ENGINES": "none"}
     if stock:  # and TensorFlow's own thread defaults (an empty value means unset to Rasa)
         env |= {
