@@ -14,7 +14,9 @@ from rasa.core.actions.action import RemoteAction
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
+    ActiveLoop,
     BotUttered,
+    Restarted,
     SessionStarted,
     SlotSet,
     UserUttered,
@@ -119,9 +121,13 @@ def test_a_dropped_connection_is_tried_once_more():
 # -- 3. a small action call --------------------------------------------------------------
 
 
-def _long_conversation(turns: int) -> DialogueStateTracker:
+def _long_conversation(turns: int, early: tuple = ()) -> DialogueStateTracker:
+    started = SessionStarted()
+    for happened in early:  # after the session start, as a real turn would be
+        happened.timestamp = started.timestamp + 0.001
     events = [
-        ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
+        ActionExecuted("action_session_start"), started, *early,
+        ActionExecuted("action_listen"),
     ]  # fmt: skip
     for n in range(turns):
         events += [
@@ -159,15 +165,20 @@ def test_a_short_conversation_is_sent_whole():
 # -- 4. TED only when it can win ---------------------------------------------------------
 
 
-@pytest.mark.e2e
-def test_ted_is_skipped_only_when_it_cannot_change_the_prediction(monkeypatch):
+@pytest.fixture(scope="module")
+def processor():
     if not DEFAULT_MODEL.is_file():
         pytest.fail("no trained model: run `make train` (make test does)")
     from rasa.core.agent import Agent
+
+    return Agent.load(str(DEFAULT_MODEL)).processor
+
+
+@pytest.mark.e2e
+def test_ted_is_skipped_only_when_it_cannot_change_the_prediction(monkeypatch, processor):
     from rasa.core.channels import UserMessage
     from rasa.core.policies.ted_policy import TEDPolicy
 
-    processor = Agent.load(str(DEFAULT_MODEL)).processor
     ted_runs: list[int] = []
     original_ted = TEDPolicy.predict_action_probabilities
 
@@ -254,3 +265,87 @@ def test_erasure_still_removes_the_whole_conversation(tmp_path):
     tracker.update(SlotSet("erasure", "done"))
     asyncio.run(store.save(tracker))
     assert asyncio.run(store.retrieve("long")) is None
+
+
+# -- 5. a turn reads only what it needs ----------------------------------------------------
+
+
+def test_a_late_turn_reads_the_last_six_turns_and_the_slots_before_them(tmp_path):
+    store = _store(tmp_path)
+    # "read_aloud" is set once, long before the cut; "age" changes every turn.
+    asyncio.run(store.save(_long_conversation(60, early=(SlotSet("read_aloud", True),))))
+    whole = asyncio.run(store.retrieve("long"))
+    recent = asyncio.run(store.retrieve_recent("long"))
+    users = [e.text for e in recent.events if isinstance(e, UserUttered)]
+    assert users == [f"message {n}" for n in range(55, 60)] + ["read it to me"]
+    assert recent.current_slot_values() == whole.current_slot_values()
+    assert recent.get_slot("read_aloud") is True and recent.get_slot("age") == "59"
+    assert recent.latest_message.text == whole.latest_message.text
+    assert len(recent.events) < len(whole.events) / 5
+    # A turn saved from it appends only its own events, once.
+    recent.update(ActionExecuted("action_read_aloud"))
+    recent.update(BotUttered("answer 59"))
+    recent.update(ActionExecuted("action_listen"))
+    asyncio.run(store.save(recent))
+    after = asyncio.run(store.retrieve("long"))
+    assert len(after.events) == len(whole.events) + 3
+    assert [e.as_dict()["event"] for e in after.events][-4:] == ["user", "action", "bot", "action"]
+
+
+@pytest.mark.parametrize("early_event", [Restarted(), ActiveLoop("feedback_form")])
+def test_a_session_with_more_than_slots_before_the_cut_is_read_whole(tmp_path, early_event):
+    store = _store(tmp_path)
+    asyncio.run(store.save(_long_conversation(20, early=(early_event,))))
+    recent = asyncio.run(store.retrieve_recent("long"))
+    whole = asyncio.run(store.retrieve("long"))
+    assert len(recent.events) == len(whole.events)
+
+
+def test_a_short_session_is_read_whole(tmp_path):
+    store = _store(tmp_path)
+    asyncio.run(store.save(_long_conversation(3)))
+    assert len(asyncio.run(store.retrieve_recent("long")).events) == len(
+        asyncio.run(store.retrieve("long")).events
+    )
+
+
+@pytest.mark.e2e
+def test_policies_predict_the_same_from_the_recent_tracker(tmp_path, processor):
+    from rasa.core.channels import UserMessage
+
+    store = _store(tmp_path)
+    texts = (
+        "hi", "who helps with school transport", "more options", "thanks", "menu",
+        "my son needs speech therapy", "talk to someone", "privacy", "yes", "no",
+    )  # fmt: skip
+
+    async def conversation() -> int:
+        tracker = store.init_tracker("policies")
+        tracker.update(ActionExecuted("action_session_start"))
+        tracker.update(SessionStarted())
+        tracker.update(ActionExecuted("action_listen"))
+        compared = 0
+        for turn in range(30):
+            text = texts[turn % len(texts)]
+            await store.save(tracker)
+            whole = await store.retrieve("policies")
+            recent = await store.retrieve_recent("policies")
+            parsed = await processor.parse_message(UserMessage(text))
+            for copy in (whole, recent):
+                copy.update(UserUttered(text, parsed["intent"], parsed["entities"], parsed))
+            for _ in range(4):
+                a = processor._predict_next_with_tracker(whole)
+                b = processor._predict_next_with_tracker(recent)
+                assert (a.max_confidence_index, a.policy_name) == (
+                    b.max_confidence_index, b.policy_name,
+                ), (turn, text)  # fmt: skip
+                compared += 1
+                name = DOMAIN.action_names_or_texts[a.max_confidence_index]
+                whole.update(ActionExecuted(name))
+                recent.update(ActionExecuted(name))
+                if name == "action_listen":
+                    break
+            tracker = whole
+        return compared
+
+    assert asyncio.run(conversation()) >= 60
