@@ -276,6 +276,13 @@ def run_shape(label: str, args: argparse.Namespace, stock: bool) -> dict[str, An
                 f"  REST p50, 1 conversation: empty store {empty[1] * 1000:.0f} ms, 10,000 "
                 f"stored {full[1] * 1000:.0f} ms ({full[1] / empty[1]:.2f}x)"
             )
+        failed = sum(
+            (workdir / f"{name}.log").read_text(errors="replace").count(needle)
+            for name in ("rasa1", "rasa2")
+            for needle in ("Failed to execute custom action", "Failed to run custom action")
+        )
+        figures["action_failures"] = failed
+        print(f"  action server calls that failed (Rasa servers' logs): {failed}")
         memory = {
             name: rss_mb(cluster.pid(name)) for name in ("rasa1", "rasa2", "actions1", "actions2")
         }
