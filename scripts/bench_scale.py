@@ -196,22 +196,6 @@ def seed(cluster: scaled.Scaled, count: int) -> None:
     print(f"  stored {count} conversations ({stored} events)")
 
 
-def fresh_databases(url: str) -> None:
-    """Drop and create the bench's own databases (their names must contain "bench")."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    for database in (url, scaled.tracker_url_for(url)):
-        name = make_url(database).database or ""
-        if "bench" not in name:
-            raise SystemExit(f"refusing to reset database {name!r}: its name lacks 'bench'")
-        admin = create_engine(make_url(database).set(database="postgres"))
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text(f'drop database if exists "{name}"'))
-            connection.execute(text(f'create database "{name}"'))
-        admin.dispose()
-
-
 def stock_endpoints(workdir: Path) -> Path:
     """endpoints.production.yml as Rasa 3.6 ships it: its own lock store, whole domain."""
     text = (ROOT / "endpoints.production.yml").read_text()
@@ -224,7 +208,7 @@ def stock_endpoints(workdir: Path) -> Path:
 
 
 def run_shape(label: str, args: argparse.Namespace, stock: bool) -> dict[str, Any]:
-    fresh_databases(args.database_url)
+    scaled.reset_databases(args.database_url, "bench")
     workdir = Path(tempfile.mkdtemp(prefix=f"bench-scale-{'stock' if stock else 'shipped'}-"))
     env = {"BENCH_REDIS_URL": args.redis_url, "SPEECH_ENGINES": "none"}
     if stock:  # and TensorFlow's own thread defaults (an empty value means unset to Rasa)

@@ -113,6 +113,26 @@ def ensure_database(url: str) -> None:
         admin.dispose()
 
 
+def reset_databases(database_url: str, marker: str) -> None:
+    """Drop and create the application and tracker databases of a test or benchmark run.
+
+    Only databases whose name contains ``marker`` ("scaled", "bench"), never others.
+    """
+    from sqlalchemy import create_engine, text
+
+    for url in (database_url, tracker_url_for(database_url)):
+        name = make_url(url).database or ""
+        if marker not in name:
+            raise ValueError(f"refusing to reset database {name!r}: its name lacks {marker!r}")
+        admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(f'drop database if exists "{name}"'))
+                connection.execute(text(f'create database "{name}"'))
+        finally:
+            admin.dispose()
+
+
 def production_env(
     database_url: str, tracker_url: str, redis_url: str, actions_url: str
 ) -> dict[str, str]:

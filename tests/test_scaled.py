@@ -113,6 +113,7 @@ def cluster(tmp_path_factory, fake_twilio, fake_telegram) -> Iterator[scaled.Sca
     database_url = database.set(database=f"{database.database}_scaled").render_as_string(
         hide_password=False
     )
+    scaled.reset_databases(database_url, "scaled")  # an empty store, no state from last time
     with scaled.running(
         rasa_count=2,
         actions_count=2,
