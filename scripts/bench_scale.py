@@ -298,6 +298,9 @@ def main() -> int:
     parser.add_argument(
         "--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/1")
     )
+    parser.add_argument(
+        "--only", choices=("stock", "shipped"), help="run one shape (both by default)"
+    )
     args = parser.parse_args()
     missing = scaled.haproxy_binary() is None
     if missing:
@@ -308,8 +311,12 @@ def main() -> int:
         f"Scale: {platform.node()} ({platform.machine()}, {os.cpu_count()} cores), "
         f"{time.strftime('%Y-%m-%d %H:%M')}, load average {load_average} (a shared machine)"
     )
-    before = run_shape("Stock Rasa 3.6 (RASA_SPEEDUPS=off, Rasa's redis lock store)", args, True)
-    after = run_shape("As shipped (components/speedups.py, leased lock store)", args, False)
+    if args.only != "shipped":
+        before = run_shape("Stock Rasa 3.6 (RASA_SPEEDUPS=off, Rasa's redis lock store)", args, True)
+    if args.only != "stock":
+        after = run_shape("As shipped (components/speedups.py, leased lock store)", args, False)
+    if args.only:
+        return 0
     print("\nAfter / before, one Rasa server at 20 at once:")
     rate = after["one20"][0] / before["one20"][0]
     print(

@@ -53,13 +53,15 @@ def haproxy_config(
     """Two front ends: the public one for Rasa, an internal one for the action servers.
 
     Any Rasa server may take any message (the Redis lock keeps one conversation on one
-    server at a time), so plain round robin; a server that stops answering its health
-    check is taken out within a second and a request it dropped is retried elsewhere.
+    server at a time), so plain round robin. A busy server answers its health check late,
+    so checks allow 5 s and three misses; a dead one refuses connections, and the request
+    is sent to the other at once. Beyond 24 requests at a time a server's requests wait
+    in HAProxy's queue rather than crowd its event loop.
     """
 
     def servers_lines(prefix: str, ports: list[int], check: str) -> str:
         return "".join(
-            f"    server {prefix}{n} 127.0.0.1:{p} check inter 500 fall 2 rise 1{check}\n"
+            f"    server {prefix}{n} 127.0.0.1:{p} check inter 1s fall 3 rise 2{check}\n"
             for n, p in enumerate(ports, start=1)
         )
 
@@ -71,6 +73,8 @@ def haproxy_config(
         "    timeout connect 2s\n"
         "    timeout client 120s\n"
         "    timeout server 120s\n"
+        "    timeout queue 60s\n"
+        "    timeout check 5s\n"
         "    option http-keep-alive\n"
         "    retries 2\n"
         "    option redispatch\n"
@@ -79,7 +83,7 @@ def haproxy_config(
         "    balance roundrobin\n"
         "    option httpchk GET /\n"
         "    retry-on conn-failure empty-response\n"
-        + servers_lines("rasa", rasa_ports, "")
+        + servers_lines("rasa", rasa_ports, " maxconn 24")
         + f"frontend actions\n    bind 127.0.0.1:{actions_port}\n"
         "    default_backend action_servers\n"
         "backend action_servers\n"
