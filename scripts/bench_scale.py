@@ -312,7 +312,8 @@ def main() -> int:
         f"{time.strftime('%Y-%m-%d %H:%M')}, load average {load_average} (a shared machine)"
     )
     if args.only != "shipped":
-        before = run_shape("Stock Rasa 3.6 (RASA_SPEEDUPS=off, Rasa's redis lock store)", args, True)
+        stock = "Stock Rasa 3.6 (RASA_SPEEDUPS=off, Rasa's redis lock store)"
+        before = run_shape(stock, args, True)
     if args.only != "stock":
         after = run_shape("As shipped (components/speedups.py, leased lock store)", args, False)
     if args.only:
