@@ -44,6 +44,16 @@ sys.path.insert(0, str(ROOT))
 from scripts import scaled, servers  # noqa: E402
 from scripts.bench import percentile, rss_mb  # noqa: E402
 
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 MESSAGES = (
     "hi",
     "he needs a wet room, we have the OT report but nothing happened",
@@ -220,7 +230,8 @@ def run_shape(label: str, args: argparse.Namespace, stock: bool) -> dict[str, An
     print(f"\n{label}")
     figures: dict[str, Any] = {}
     with scaled.running(
-        model=args.model, rasa_count=2, actions_count=2, port=args.port,
+        model=args.model, rasa_count=2, actions_count=2, port=args.port or free_port(),
+        ports=[free_port() for _ in range(5)],
         database_url=args.database_url, redis_url=args.redis_url, workdir=workdir,
         env=env, quiet=True, endpoints=stock_endpoints(workdir) if stock else None,
     ) as cluster:  # fmt: skip
@@ -288,7 +299,7 @@ def main() -> int:
     parser.add_argument("--model", type=Path, default=servers.DEFAULT_MODEL)
     parser.add_argument("--messages", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=50)
-    parser.add_argument("--port", type=int, default=5480)
+    parser.add_argument("--port", type=int, default=0, help="HAProxy's port (0: a free one)")
     parser.add_argument(
         "--database-url",
         default=os.environ.get(
