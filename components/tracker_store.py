@@ -85,6 +85,8 @@ class ErasingSQLTrackerStore(SQLTrackerStore):
         return await asyncio.to_thread(self._read_recent, sender_id)
 
     def _read_recent(self, sender_id: str) -> DialogueStateTracker | None:
+        if not self.domain:
+            return None
         with self.engine.connect() as connection:
             start = connection.execute(
                 text(
