@@ -92,6 +92,24 @@ def load(
     return len(latencies) / elapsed, percentile(latencies, 50), percentile(latencies, 95)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def busy(cluster: scaled.Scaled, run: Callable[[], Any]) -> tuple[Any, str]:
+    """Run ``run`` and say how many cores each process kept busy meanwhile."""
+    names = [n for n in ("rasa1", "rasa2", "actions1", "actions2", "haproxy")]
+    before = {n: cpu_seconds(cluster.pid(n)) for n in names}
+    client, started = time.process_time(), time.perf_counter()
+    result = run()
+    wall = time.perf_counter() - started
+    used = {n: (cpu_seconds(cluster.pid(n)) - before[n]) / wall for n in names}
+    used["load client"] = (time.process_time() - client) / wall
+    return result, ", ".join(f"{n} {c:.2f}" for n, c in used.items())
+
+
 def show_load(label: str, figures: tuple[float, float, float]) -> None:
     rate, p50, p95 = figures
     print(f"  {label}: {rate:.1f} messages/s, p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms")
@@ -240,11 +258,13 @@ def run_shape(label: str, args: argparse.Namespace, stock: bool) -> dict[str, An
         load(one, 4, 28)  # warm both servers' models and caches
         figures["single"] = load(one, 1, 40)
         show_load("REST, 1 conversation", figures["single"])
-        figures["one20"] = load(one, 20, args.messages)
+        figures["one20"], cores = busy(cluster, lambda: load(one, 20, args.messages))
         show_load("one Rasa server, 20 at once", figures["one20"])
+        print(f"    cores busy: {cores}")
         if not stock:
-            figures["two20"] = load(both, 20, args.messages)
+            figures["two20"], cores = busy(cluster, lambda: load(both, 20, args.messages))
             show_load("two Rasa servers behind HAProxy, 20 at once", figures["two20"])
+            print(f"    cores busy: {cores}")
             figures["two40"] = load(both, 40, args.messages)
             show_load("two Rasa servers behind HAProxy, 40 at once", figures["two40"])
             ratio = figures["two20"][0] / figures["one20"][0]
