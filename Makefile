@@ -14,7 +14,7 @@ export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: help install assets browser publish-tools publish speech-engine speech train db run test lint format typecheck validate unit stories e2e eval bench bench-directory clean
+.PHONY: help install assets browser publish-tools publish speech-engine scale-tools speech train db run run-scaled test lint format typecheck validate unit stories e2e scaled eval bench bench-directory clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -22,12 +22,13 @@ help: ## List the targets
 $(STAMP): pyproject.toml constraints.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.10 is needed (Rasa 3.6 supports 3.8-3.10)." >&2; exit 1; }
 	@$(MAKE) --no-print-directory speech-engine
+	@$(MAKE) --no-print-directory scale-tools
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip<25" wheel "setuptools<71"
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
-install: $(STAMP) assets browser publish-tools ## Create the virtual environment and install everything
+install: $(STAMP) assets browser publish-tools scale-tools ## Create the virtual environment and install everything
 
 NODE_STAMP := node_modules/.package-lock.json
 $(NODE_STAMP): package.json package-lock.json
@@ -64,6 +65,16 @@ speech-engine: ## Install espeak-ng (offline speech) where this machine allows i
 		|| echo "Could not install espeak-ng: spoken replies fall back to Twilio <Say> and text."; \
 	else echo "espeak-ng is missing: install it (apt-get install espeak-ng) for offline speech."; fi
 
+scale-tools: ## Install HAProxy and docker-compose (the scaled shape, its tests) where this machine allows
+	@missing=""; command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing="haproxy"; \
+	command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 || missing="$$missing docker-compose"; \
+	if [ -z "$$missing" ]; then echo "HAProxy and docker compose are installed."; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing$$missing for the scaled shape..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+		|| echo "Could not install$$missing: the scaled tests will say so and skip."; \
+	else echo "Missing$$missing: install it for make run-scaled and the scaled tests."; fi
+
 $(MODEL): $(STAMP) $(TRAINING_DATA)
 	$(BIN)/rasa train --data data/nlu data/stories data/rules --fixed-model-name send-assistant --out models
 
@@ -83,6 +94,9 @@ publish: db ## Write the Who's Who: page, booklets (A4, A5), audio guide and rep
 
 run: $(MODEL) db assets ## Start the Rasa server (5005), the action server (5055), the outbox worker and the staff console (5080)
 	$(BIN)/python scripts/serve.py --model $(MODEL)
+
+run-scaled: $(MODEL) scale-tools ## HAProxy (8080) in front of two Rasa and two action servers on PostgreSQL and Redis
+	$(BIN)/python scripts/scaled.py --model $(MODEL)
 
 lint: $(STAMP) ## ruff lint and format check
 	$(BIN)/ruff check .
@@ -107,16 +121,20 @@ stories: $(MODEL) ## Story tests; any wrong prediction fails
 e2e: $(MODEL) assets browser ## End-to-end tests: start both servers and talk over the channels
 	$(BIN)/pytest -m e2e
 
-test: lint typecheck validate $(MODEL) assets browser publish-tools ## Everything CI runs: lint, types, data, training, unit, stories, end to end
+scaled: $(MODEL) scale-tools ## The scaled shape's tests (HAProxy, 2 Rasa, 2 actions, PostgreSQL, Redis)
+	$(BIN)/pytest -m scaled
+
+test: lint typecheck validate $(MODEL) assets browser publish-tools scale-tools ## Everything CI runs: lint, types, data, training, unit, stories, end to end
 	$(BIN)/pytest
 	$(MAKE) --no-print-directory stories
 
 eval: $(MODEL) ## Signposting and safety evaluations through the real REST channel
 	$(BIN)/python scripts/evaluate.py --model $(MODEL)
 
-bench: $(MODEL) ## Latency on every channel (REST, SMS, Telegram, phone) with local fakes, then the directory at 2,000 and 10,000 services
+bench: $(MODEL) ## Latency on every channel with local fakes, the directory at 2,000 and 10,000 services, then the scaled shape before/after
 	$(BIN)/python scripts/bench.py --model $(MODEL)
 	$(BIN)/python scripts/bench_directory.py
+	$(BIN)/python scripts/bench_scale.py --model $(MODEL)
 
 bench-directory: $(STAMP) ## Directory at scale only: import, first search, search latency, action server memory
 	$(BIN)/python scripts/bench_directory.py

@@ -33,6 +33,9 @@ FEEDBACK_WORDS = re.compile(
     re.IGNORECASE,
 )
 CARRIER_KEYWORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
+EMPTY_FORM = (
+    "Sorry, I did not get your feedback, so nothing was kept. " 'Say "feedback" to try again.'
+)
 GENERAL_WORDS = ("general", "not sure", "dont know", "none", "no service", "all", "everything")
 
 
@@ -191,9 +194,17 @@ class ActionSubmitFeedback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        """Store the feedback once, with themes, and thank the person."""
-        text = tracker.get_slot("feedback_text") or ""
+        """Store the feedback once, with themes, and thank the person.
+
+        A form that arrives with neither a rating nor any words (a validation call that
+        failed under load, say) is not feedback: nothing is stored and nobody is thanked.
+        """
+        text = str(tracker.get_slot("feedback_text") or "").strip()
         rating = tracker.get_slot("feedback_rating")
+        if not rating and not text:
+            log.warning("feedback form submitted with no rating and no text: not stored")
+            dispatcher.utter_message(text=EMPTY_FORM)
+            return _clear_form()
         consent = tracker.get_slot("feedback_consent") == "yes"
         new = NewFeedback(
             channel=tracker.get_latest_input_channel() or "unknown",

@@ -93,6 +93,7 @@ def write_endpoints(workdir: Path, actions_port: int, tracker_db: Path) -> Path:
     path = workdir / "endpoints.yml"
     path.write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
+        "  enable_selective_domain: true\n"
         "tracker_store:\n"
         "  type: components.tracker_store.ErasingSQLTrackerStore\n"
         '  dialect: "sqlite"\n'
@@ -122,6 +123,11 @@ def start(
         "RASA_TELEMETRY_ENABLED": "false",
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
         "TF_CPP_MIN_LOG_LEVEL": "2",
+        # One Rasa server on this machine: TensorFlow may use every core within an op.
+        "TF_INTER_OP_PARALLELISM_THREADS": os.environ.get("TF_INTER_OP_PARALLELISM_THREADS", "1"),
+        "TF_INTRA_OP_PARALLELISM_THREADS": os.environ.get(
+            "TF_INTRA_OP_PARALLELISM_THREADS", str(os.cpu_count() or 1)
+        ),
         "PYTHONPATH": str(ROOT),
         "RASA_PORT": str(rasa_port),
         "ACTIONS_PORT": str(actions_port),

@@ -265,6 +265,26 @@ def test_submitted_feedback_is_stored_once_with_themes(app_database):
     assert row.themes == ["communicate", "transport"]
 
 
+@pytest.mark.parametrize("rating, text", [(None, None), (None, "   "), ("", "")])
+def test_an_empty_form_is_not_stored_or_thanked(app_database, rating, text):
+    empty = {**FORM, "feedback_rating": rating, "feedback_text": text}
+    messages, events = run(ActionSubmitFeedback(), tracker("no", "deny", empty))
+    assert [m["text"] for m in messages] == [
+        'Sorry, I did not get your feedback, so nothing was kept. Say "feedback" to try again.'
+    ]
+    assert SlotSet("feedback_rating", None) in events
+    with session_scope(app_database) as session:
+        assert session.scalars(select(FeedbackRow)).all() == []
+
+
+def test_a_rating_alone_or_words_alone_is_feedback(app_database):
+    run(ActionSubmitFeedback(), tracker("no", "deny", {**FORM, "feedback_text": None}))
+    words_only = {**FORM, "feedback_rating": None}
+    run(ActionSubmitFeedback(), tracker("no", "deny", words_only, sender="x"))
+    with session_scope(app_database) as session:
+        assert len(session.scalars(select(FeedbackRow)).all()) == 2
+
+
 def test_cancel_leaves_the_form_and_keeps_nothing(app_database):
     messages, events = run(
         ActionCancelFeedback(), tracker("stop", "cancel", FORM, active_loop="feedback_form")
