@@ -314,6 +314,21 @@ def check_stored(db: Path, before: dict[str, int], stored: dict[str, Any]) -> No
 # --- the conversations ------------------------------------------------------------------
 
 
+def wait_for_service_messages(db: Path, timeout: float = 60.0) -> None:
+    """Wait until the outbox worker has delivered every message to a service."""
+    where = VIEWS["service_messages"][1]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with sqlite3.connect(db) as connection:
+            waiting = connection.execute(
+                f"select count(*) from outbox where {where} and status in ('pending', 'sending')"  # noqa: S608
+            ).fetchone()[0]
+        if not waiting:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{waiting} message(s) to services still not delivered")
+
+
 @pytest.mark.parametrize("conversation", load_conversations(), ids=lambda c: c["id"])
 def test_conversation(assistant, fakes, conversation):
     person = CHANNELS[conversation["channel"]](assistant, fakes)
@@ -322,6 +337,8 @@ def test_conversation(assistant, fakes, conversation):
     if conversation["channel"] == "voice":
         person.start()
     for number, turn in enumerate(conversation["turns"], start=1):
+        if turn.get("after_delivery"):  # the promise kept first: the service has the case
+            wait_for_service_messages(db)
         if "send" in turn:
             reply = person.send(str(turn["send"]))
         elif "press" in turn:
