@@ -314,9 +314,10 @@ def check_stored(db: Path, before: dict[str, int], stored: dict[str, Any]) -> No
 # --- the conversations ------------------------------------------------------------------
 
 
-def wait_for_service_messages(db: Path, timeout: float = 60.0) -> None:
-    """Wait until the outbox worker has delivered every message to a service."""
-    where = VIEWS["service_messages"][1]
+def wait_for_service_messages(db: Path, since: int, timeout: float = 60.0) -> None:
+    """Wait until the outbox worker has delivered this conversation's messages to services
+    (those queued after outbox row ``since``)."""
+    where = f"id > {int(since)} and {VIEWS['service_messages'][1]}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with sqlite3.connect(db) as connection:
@@ -338,7 +339,7 @@ def test_conversation(assistant, fakes, conversation):
         person.start()
     for number, turn in enumerate(conversation["turns"], start=1):
         if turn.get("after_delivery"):  # the promise kept first: the service has the case
-            wait_for_service_messages(db)
+            wait_for_service_messages(db, before["outbox"])
         if "send" in turn:
             reply = person.send(str(turn["send"]))
         elif "press" in turn:

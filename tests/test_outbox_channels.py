@@ -275,3 +275,31 @@ def test_touch_inbound_records_the_latest_time_only(engine):
     with session_scope(engine) as session:
         stored = session.get(ContactRow, "whatsapp-a").last_inbound_at
     assert stored.replace(tzinfo=None) == now.replace(tzinfo=None)
+
+
+def test_a_webhook_to_a_reserved_example_domain_is_logged_not_posted(engine, caplog):
+    """The sample routing's hooks (www.example.org) are a stand-in: delivered at once,
+    never retried for ever against an address that cannot exist."""
+    caplog.set_level("INFO", logger="bot.notify.senders")
+    message_id = enqueue(engine, "webhook", "https://www.example.org/hooks/send-team", "TW-1")
+    report = asyncio.run(deliver_due(engine, {"webhook": WebhookSender()}))
+    assert report == DeliveryReport(sent=1)
+    assert messages_for(engine, "https://www.example.org/hooks/send-team")[0].provider_id == "sample"
+    assert f"webhook (sample address, not sent): message {message_id}" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("address", "sample"),
+    [
+        ("https://www.example.org/hooks/x", True),
+        ("https://example.com/x", True),
+        ("http://cases.council.test/x", True),
+        ("https://example.org.evil.net/x", False),
+        ("https://hooks.telford.gov.uk/x", False),
+        ("http://127.0.0.1:8080/x", False),
+    ],
+)
+def test_only_reserved_domains_count_as_sample_addresses(address, sample):
+    from bot.notify.senders import is_sample_address
+
+    assert is_sample_address(address) is sample
