@@ -192,9 +192,19 @@ class ActionMoreOptions(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        """Show the next entries for the last need, or say there are no more."""
+        """Show the next entries for the last need, or say there are no more.
+
+        With nothing shown yet, a typed message read as "more options" ("do other parents
+        meet up anywhere") is a first question: it is searched as a need.
+        """
         query = tracker.get_slot("last_query")
         shown = tuple(tracker.get_slot("shown_keys") or ())
+        text = str(tracker.latest_message.get("text") or "")
+        if not query and not shown and text and not text.startswith("/"):
+            first = find_entries(text, age=_known_age(tracker, text))
+            if first:
+                show_signpost(dispatcher, first)
+                return [SlotSet("last_query", text), SlotSet("shown_keys", [e.key for e in first])]
         entries = (
             find_entries(query, exclude=shown, age=_known_age(tracker, query)) if query else []
         )

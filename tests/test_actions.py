@@ -127,6 +127,15 @@ def test_more_options_shows_the_next_entries_or_says_there_are_none():
     assert events == []
 
 
+def test_a_first_message_read_as_more_options_is_searched_as_a_need():
+    text = "is there a group where carers like me can get together"
+    messages, events = run(ActionMoreOptions(), tracker(text, "more_options", {}))
+    shown = messages[0]["custom"]["signpost"]
+    assert shown[0] == "pods"
+    assert messages[0]["text"].splitlines()[1].startswith("1. PODS Parent Carer Forum")
+    assert events == [SlotSet("last_query", text), SlotSet("shown_keys", shown)]
+
+
 def test_talk_to_someone_gives_people_to_call():
     messages, _ = run(ActionTalkToSomeone(), tracker("can i speak to a person"))
     lines = messages[0]["text"].splitlines()
