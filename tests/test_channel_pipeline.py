@@ -30,8 +30,8 @@ from tests.channel_helpers import (
     message_texts,
     settings_for,
     settle,
-    signed,
     sids,
+    signed,
 )
 
 CRISIS = "my dad hits me and im scared to go home"
@@ -136,8 +136,8 @@ def test_forged_and_unsigned_requests_get_403_and_store_nothing(engine, channel)
                       "Body": "hello"}  # fmt: skip
             wrong = await client.post(PATH[channel], **signed(PATH[channel], params, "guess"))
             body = signed(PATH[channel], params)
-            unsigned = await client.post(PATH[channel], content=body["content"],
-                                         headers={"Content-Type": body["headers"]["Content-Type"]})  # fmt: skip
+            form_only = {"Content-Type": body["headers"]["Content-Type"]}
+            unsigned = await client.post(PATH[channel], content=body["content"], headers=form_only)
             tampered = signed(PATH[channel], {**params, "Body": "original"})
             tampered["content"] = tampered["content"].replace("original", "changed")
             changed = await client.post(PATH[channel], **tampered)
@@ -494,3 +494,159 @@ def test_every_status_fits_the_column_and_only_received_is_unfinished():
     assert all(len(status.value) <= 16 for status in Status)
     assert Status("received") is Status.RECEIVED
     assert Inbound("sms", "SM1", "sms-x", "+44", kind=Kind.MEDIA).stored_text == "(not text)"
+
+
+# -- Telegram ------------------------------------------------------------------------------
+
+TELEGRAM_TOKEN, SECRET = "123:ABC", "s3cret"
+TELEGRAM_PATH = "/webhooks/telegram/webhook"
+update_ids = iter(range(90000, 99999))
+
+
+@pytest.fixture
+def fake_telegram():
+    from tests.fakes.telegram_api import FakeTelegram
+
+    with FakeTelegram(TELEGRAM_TOKEN) as running:
+        yield running
+
+
+def telegram_connector(engine, fake):
+    from channels.telegram import TelegramInput
+
+    made = TelegramInput(
+        settings_for(
+            engine,
+            telegram_bot_token=TELEGRAM_TOKEN,
+            telegram_webhook_secret=SECRET,
+            telegram_api_base_url=fake.base_url,
+        )
+    )
+    quick(made.pipeline)
+    return made
+
+
+def chat_message(chat: int, text: str | None = None, **extra: Any) -> dict[str, Any]:
+    update_id = next(update_ids)
+    body = {
+        "message_id": update_id, "date": 1760000000,
+        "chat": {"id": chat, "type": "private", "first_name": "Sam"},
+        "from": {"id": chat, "is_bot": False, "first_name": "Sam"},
+        **({"text": text} if text is not None else {}), **extra,
+    }  # fmt: skip
+    return {"update_id": update_id, "message": body}
+
+
+def press(chat: int, data: str) -> dict[str, Any]:
+    update_id = next(update_ids)
+    shown = {"message_id": 1, "date": 1760000000, "chat": {"id": chat, "type": "private"}}
+    query = {"id": f"q{update_id}", "chat_instance": "1", "data": data, "message": shown,
+             "from": {"id": chat, "is_bot": False, "first_name": "Sam"}}  # fmt: skip
+    return {"update_id": update_id, "callback_query": query}
+
+
+STICKER = {"file_id": "s", "file_unique_id": "s", "width": 1, "height": 1,
+           "is_animated": False, "is_video": False, "type": "regular"}  # fmt: skip
+
+
+def run_telegram(engine, fake, updates, plan=None, secret=SECRET):
+    """Post ``updates`` one after another (each answered before the next); return the
+    webhook's status codes and the stub turn."""
+    from channels.telegram import TelegramInput
+
+    async def go():
+        made: TelegramInput = telegram_connector(engine, fake)
+        turn = StubTurn(plan)
+        codes = []
+        async with client_for(made, turn) as client:
+            for update_json in updates:
+                headers = {"X-Telegram-Bot-Api-Secret-Token": secret}
+                answer = await client.post(TELEGRAM_PATH, json=update_json, headers=headers)
+                codes.append(answer.status_code)
+                await settle(made.pipeline)
+            await made.sender.bot.request.shutdown()
+        return codes, turn
+
+    return asyncio.run(go())
+
+
+def test_telegram_a_question_is_answered_and_marked_replied(engine, fake_telegram):
+    codes, turn = run_telegram(engine, fake_telegram, [chat_message(501, "hello")])
+    assert codes == [200]
+    assert [c.text for c in fake_telegram.sent_to(501)] == ["You said: hello"]
+    assert statuses(engine) == ["replied"]
+    assert turn.seen[0].sender_id == pseudonymise(KEY, "telegram", "501")
+
+
+def test_telegram_a_wrong_secret_is_refused_and_nothing_is_stored(engine, fake_telegram):
+    codes, turn = run_telegram(engine, fake_telegram, [chat_message(502, "hi")], secret="guess")
+    assert codes == [403] and turn.seen == [] and inbound_rows(engine) == []
+
+
+def test_telegram_the_same_update_twice_is_answered_once(engine, fake_telegram):
+    update_json = chat_message(503, "hello")
+    run_telegram(engine, fake_telegram, [update_json, update_json])
+    assert len(fake_telegram.sent_to(503)) == 1 and statuses(engine) == ["replied"]
+
+
+def test_telegram_stop_start_and_commands(engine, fake_telegram):
+    from channels.telegram import STOPPED_TEXT
+
+    updates = [
+        chat_message(504, "/stop"),
+        chat_message(504, "hello"),
+        chat_message(504, "/stop"),
+        chat_message(504, CRISIS),
+        chat_message(504, "/start"),
+        chat_message(504, "/help"),
+    ]
+    _, turn = run_telegram(engine, fake_telegram, updates)
+    sent = [c.text for c in fake_telegram.sent_to(504)]
+    assert sent[0] == STOPPED_TEXT and EMERGENCY_LINE in sent[1]
+    assert sent[2:] == ["You said: /greet", "You said: /help_menu"]
+    assert turn.texts == ["/greet", "/help_menu"]
+    assert statuses(engine) == [
+        "stopped", "opted_out", "opted_out", "crisis", "replied", "replied",
+    ]  # fmt: skip
+
+
+def test_telegram_stickers_stale_buttons_and_floods(engine, fake_telegram):
+    from channels.telegram import FLOOD_TEXT, STALE_BUTTON_TEXT, UNREADABLE_TEXT
+
+    updates = [press(505, "m:9")] + [chat_message(505, sticker=STICKER) for _ in range(21)]
+    _, turn = run_telegram(engine, fake_telegram, updates)
+    sent = [c.text for c in fake_telegram.sent_to(505)]
+    assert sent == [STALE_BUTTON_TEXT] + [UNREADABLE_TEXT] * 19 + [FLOOD_TEXT]
+    assert fake_telegram.calls_to("answerCallbackQuery")  # the button's spinner stopped
+    assert turn.seen == []
+    assert statuses(engine) == ["stale"] + ["unreadable"] * 19 + ["flood", "flood"]
+
+
+def test_telegram_a_failing_turn_is_apologised_for_and_a_crisis_gets_help(engine, fake_telegram):
+    from channels.telegram import SORRY_TEXT
+
+    updates = [chat_message(506, "hello"), chat_message(506, CRISIS)]
+    run_telegram(engine, fake_telegram, updates, plan={"hello": "fail", CRISIS: "hang"})
+    sent = [c.text for c in fake_telegram.sent_to(506)]
+    assert sent[0] == SORRY_TEXT and EMERGENCY_LINE in sent[1]
+    assert statuses(engine) == ["apologised", "failed_crisis"]
+
+
+def test_telegram_an_update_lost_in_a_crash_is_answered_after_restart(engine, fake_telegram):
+    from channels.telegram import TelegramInput
+
+    sender = pseudonymise(KEY, "telegram", "507")
+    contacts.admit(engine, "telegram", "777", sender, "507", "who helps with transport")
+    with session_scope(engine) as session:
+        session.execute(update(InboundRow).values(received_at=utcnow() - timedelta(minutes=3)))
+
+    async def go():
+        made: TelegramInput = telegram_connector(engine, fake_telegram)
+        turn = StubTurn()
+        results = [await made.pipeline.recover(made, turn) for _ in range(2)]
+        await made.sender.bot.request.shutdown()
+        return results
+
+    assert asyncio.run(go()) == [[Status.REPLIED], []]
+    assert [c.text for c in fake_telegram.sent_to(507)] == ["You said: who helps with transport"]
+    assert statuses(engine) == ["replied"]
