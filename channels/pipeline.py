@@ -179,7 +179,9 @@ class Adapter(Protocol):
 
     async def begin(self, inbound: Inbound) -> None: ...
 
-    async def deliver(self, job: Job, messages: list[Message], turn: bool) -> Status: ...
+    async def deliver(
+        self, job: Job, messages: list[Message], turn: bool, part: str = "reply"
+    ) -> Status: ...
 
     async def after_reply(self, job: Job, messages: list[Message]) -> None: ...
 
@@ -363,10 +365,13 @@ class Pipeline:
     async def turn(
         self, adapter: Adapter, job: Job, text: str, on_new_message: OnNewMessage
     ) -> list[Message] | None:
-        """The turn's messages, tried again while it fails; None if it never went well."""
+        """The turn's messages, tried again while it fails; None if it never went well.
+
+        A crisis is not left waiting: if Rasa has not answered within ``crisis_within``
+        seconds, the emergency reply goes first and the turn carries on."""
         inbound = job.inbound
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + (self.crisis_within if job.crisis else self.retry_for)
+        deadline = loop.time() + self.retry_for
         attempt = 0
         while True:
             attempt += 1
@@ -376,14 +381,22 @@ class Pipeline:
                 message_id=inbound.external_id,
             )  # fmt: skip
             failures: list[str] = []
-            limit = max(0.1, deadline - loop.time()) if job.crisis else self.turn_timeout
             problem = ""
+            started = loop.time()
+            running = asyncio.ensure_future(self._noted(on_new_message, message, failures))
             try:
-                await asyncio.wait_for(self._noted(on_new_message, message, failures), limit)
+                if job.crisis and not job.emergency_sent:
+                    await asyncio.wait({running}, timeout=self.crisis_within)
+                    if not running.done():
+                        await self.send_emergency(adapter, job)
+                left = max(0.1, self.turn_timeout - (loop.time() - started))
+                await asyncio.wait_for(running, left)
             except asyncio.TimeoutError:
-                problem = f"no answer within {limit:.0f} s"
+                problem = f"no answer within {self.turn_timeout:.0f} s"
             except Exception as error:
                 problem = repr(error)[:200]
+            finally:
+                running.cancel()
             if not problem and failures:
                 problem = failures[0]
             if not problem and not collector.messages:
@@ -392,15 +405,21 @@ class Pipeline:
                 return list(collector.messages)
             log.error(
                 "%s: turn %d for %s failed: %s",
-                inbound.channel,
-                attempt,
-                inbound.external_id,
-                problem,
-            )
+                inbound.channel, attempt, inbound.external_id, problem,
+            )  # fmt: skip
             pause = self.first_pause * 2 ** (attempt - 1)
             if loop.time() + pause >= deadline:
                 return None
             await asyncio.sleep(pause)
+
+    async def send_emergency(self, adapter: Adapter, job: Job) -> None:
+        """The emergency reply on its own, now (the turn's reply follows without it)."""
+        help_text = await job.emergency()
+        if help_text and not job.emergency_sent:
+            job.emergency_sent = True
+            log.info("%s: %s is slow; the emergency reply went first", job.inbound.channel,
+                     job.inbound.external_id)  # fmt: skip
+            await adapter.deliver(job, [{"text": help_text}], turn=False, part="help")
 
     @staticmethod
     async def _noted(

@@ -218,9 +218,11 @@ class SmsInput(InputChannel):
     async def begin(self, inbound: Inbound) -> None:
         return None
 
-    async def deliver(self, job: Job, messages: list[Message], turn: bool) -> Status:
+    async def deliver(
+        self, job: Job, messages: list[Message], turn: bool, part: str = "reply"
+    ) -> Status:
         """In the TwiML answer if the webhook still waits, else through the outbox (once:
-        keyed by the MessageSid). A turn's reply also leaves its menu for "1", "2" ..."""
+        keyed by ``part`` and the MessageSid). A turn's reply also leaves its menu."""
         inbound = job.inbound
         reply = self.render(messages)
         text = reply.text
@@ -239,7 +241,7 @@ class SmsInput(InputChannel):
         )
         if job.inline is not None and job.inline.offer(text):
             return Status.REPLIED
-        key = f"{self.channel}-reply:{inbound.external_id}"
+        key = f"{self.channel}-{part}:{inbound.external_id}"
         await asyncio.to_thread(
             enqueue, self.engine, self.channel, inbound.sender, text, dedupe_key=key
         )

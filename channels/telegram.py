@@ -78,7 +78,6 @@ TRUNCATED_NOTE = (
 )
 NO_AUDIO_TEXT = "Sorry, I cannot make the sound right now. The answer is in the message above."
 SORRY_TEXT = "Sorry, something went wrong on my side. Please send your message again later."
-TURN_RETRY_FOR = 20.0  # seconds a failed turn is tried again before the apology
 STALE_BUTTON_TEXT = (
     "Sorry, that button is from an older message. Type what you need, or send /help for topics."
 )
@@ -192,7 +191,6 @@ class TelegramInput(InputChannel):
         self.audio = ReplyAudio(settings, speech)
         self.agent: Any = None  # Rasa's agent, for the read-aloud setting in the tracker
         self.pipeline = Pipeline(lambda: self.engine, settings.safeguarding_contact)
-        self.pipeline.retry_for = TURN_RETRY_FOR
         self._sender: TelegramSender | None = None
         if not self.configured:
             log.warning(
@@ -369,13 +367,15 @@ class TelegramInput(InputChannel):
         if inbound.callback_id:
             await self.sender.answer_button(inbound.callback_id)
 
-    async def deliver(self, job: Job, messages: list[Message], turn: bool) -> Status:
+    async def deliver(
+        self, job: Job, messages: list[Message], turn: bool, part: str = "reply"
+    ) -> Status:
         """Send the messages with their keyboards; a turn's reply ends with the note that
         the message was cut, if it was."""
         inbound = job.inbound
         if turn and inbound.truncated:
             messages = [*messages, {"text": TRUNCATED_NOTE}]
-        to = ReplyTo(inbound.sender, inbound.address, f"telegram-reply:{inbound.external_id}")
+        to = ReplyTo(inbound.sender, inbound.address, f"telegram-{part}:{inbound.external_id}")
         return Status(await self.send_reply(to, messages))
 
     async def after_reply(self, job: Job, messages: list[Message]) -> None:

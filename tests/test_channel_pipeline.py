@@ -650,3 +650,26 @@ def test_telegram_an_update_lost_in_a_crash_is_answered_after_restart(engine, fa
     assert asyncio.run(go()) == [[Status.REPLIED], []]
     assert [c.text for c in fake_telegram.sent_to(507)] == ["You said: who helps with transport"]
     assert statuses(engine) == ["replied"]
+
+
+def test_telegram_a_slow_crisis_gets_the_emergency_reply_first_and_the_turn_after(
+    engine, fake_telegram
+):
+    from channels.telegram import TelegramInput
+
+    async def go():
+        made: TelegramInput = telegram_connector(engine, fake_telegram)
+        made.pipeline.crisis_within, made.pipeline.turn_timeout = 0.2, 5.0
+        turn = StubTurn(delay=0.6)
+        async with client_for(made, turn) as client:
+            headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+            await client.post(TELEGRAM_PATH, json=chat_message(508, CRISIS), headers=headers)
+            await settle(made.pipeline)
+            await made.sender.bot.request.shutdown()
+
+    asyncio.run(go())
+    texts = [c.text for c in fake_telegram.sent_to(508)]
+    assert len(texts) == 2
+    first, second = texts
+    assert EMERGENCY_LINE in first and second == f"You said: {CRISIS}"
+    assert statuses(engine) == ["replied"]
