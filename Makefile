@@ -106,7 +106,7 @@ format: $(STAMP) ## Format the code with ruff
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-typecheck: $(STAMP) ## mypy on bot/
+typecheck: $(STAMP) ## mypy on bot/, channels/, components/ and actions/
 	$(BIN)/mypy
 
 validate: $(STAMP) ## rasa data validate

@@ -7,6 +7,7 @@ Everything else refers to a person by their pseudonym (``sms-3f2a...``, see
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from bot.privacy import ErasureTarget, RetentionRun
 
 FLOOD_LIMIT_PER_MINUTE = 20
+RECEIVED = "received"  # stored, not answered yet (channels/pipeline.py has the rest)
 
 
 class ContactRow(Base):
@@ -65,7 +67,10 @@ class InboundRow(Base):
     sender = Column(String(128), nullable=False)
     text = Column(Text, nullable=False)
     received_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
-    status = Column(String(16), nullable=False, default="received")
+    status = Column(String(16), nullable=False, default=RECEIVED)
+    kind = Column(String(16), nullable=False, default="text")  # text, button, command, media
+    attempts = Column(Integer, nullable=False, default=0)  # taken up again after a restart
+    claimed_at = Column(DateTime(timezone=True))  # when a restarted server last took it up
 
 
 class OptOutRow(Base):
@@ -147,16 +152,129 @@ def last_menu(engine: Engine, sender: str) -> list[dict[str, Any]]:
         return list(row.last_menu or []) if row else []
 
 
-def record_inbound(engine: Engine, channel: str, external_id: str, sender: str, text: str) -> bool:
+def record_inbound(
+    engine: Engine, channel: str, external_id: str, sender: str, text: str, kind: str = "text"
+) -> bool:
     """Store an inbound message; False when this delivery was seen before (a retry)."""
     try:
         with session_scope(engine) as session:
             session.add(
-                InboundRow(channel=channel, external_id=external_id, sender=sender, text=text)
+                InboundRow(
+                    channel=channel, external_id=external_id, sender=sender, text=text, kind=kind
+                )
             )
         return True
     except IntegrityError:
         return False
+
+
+@dataclass(frozen=True)
+class Unanswered:
+    """A stored message a restarted server takes up again, with where to answer it."""
+
+    channel: str
+    external_id: str
+    sender: str
+    text: str
+    kind: str
+    attempts: int  # including this one
+    address: str | None
+
+
+def claim_unanswered(
+    engine: Engine,
+    channel: str,
+    older_than: timedelta,
+    newer_than: timedelta,
+    limit: int = 50,
+    now: datetime | None = None,
+) -> list[Unanswered]:
+    """Take up messages on ``channel`` still "received" ``older_than`` after they came (or
+    after a restarted server last took them up), but not older than ``newer_than``.
+
+    Each is claimed with one conditional update (attempts + 1, claimed_at now), so two
+    servers sweeping at once never take the same message."""
+    moment = now or utcnow()
+    stale = moment - older_than
+    waiting = and_(
+        InboundRow.channel == channel,
+        InboundRow.status == RECEIVED,
+        InboundRow.received_at < stale,
+        InboundRow.received_at >= moment - newer_than,
+        (InboundRow.claimed_at.is_(None)) | (InboundRow.claimed_at < stale),
+    )
+    claimed: list[Unanswered] = []
+    with session_scope(engine) as session:
+        rows = session.execute(
+            select(InboundRow.id, InboundRow.attempts)
+            .where(waiting)
+            .order_by(InboundRow.received_at)
+            .limit(limit)
+        ).all()
+    for row_id, attempts in rows:
+        with session_scope(engine) as session:
+            result = session.execute(
+                update(InboundRow)
+                .where(InboundRow.id == row_id, InboundRow.attempts == attempts, waiting)
+                .values(attempts=attempts + 1, claimed_at=moment)
+                .execution_options(synchronize_session=False)
+            )
+            if not result.rowcount:
+                continue  # another server took it
+            row = session.get(InboundRow, row_id)
+            if row is None:
+                continue
+            contact = session.get(ContactRow, row.sender)
+            claimed.append(
+                Unanswered(
+                    str(row.channel), str(row.external_id), str(row.sender), str(row.text),
+                    str(row.kind), int(row.attempts), str(contact.address) if contact else None,
+                )
+            )  # fmt: skip
+    return claimed
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """What storing a message found: whether it is new, and the sender's count this minute."""
+
+    new: bool
+    recent: int = 0
+
+
+def admit(
+    engine: Engine,
+    channel: str,
+    external_id: str,
+    sender: str,
+    address: str,
+    text: str,
+    kind: str = "text",
+) -> Arrival:
+    """Keep the sender's address, note the time they wrote (WhatsApp's 24-hour rule), store
+    the message once, and count their messages in the last minute: one call, so a channel
+    makes a single trip to a worker thread for all of it."""
+    remember_contact(engine, channel, sender, address)
+    touch_inbound(engine, sender)
+    if not record_inbound(engine, channel, external_id, sender, text, kind):
+        return Arrival(False)
+    return Arrival(True, recent_count(engine, sender))
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where the sender stands before a turn: why they opted out (or None), the last menu."""
+
+    opted_out: str | None
+    menu: list[dict[str, Any]]
+
+
+def standing(engine: Engine, sender: str) -> Standing:
+    with session_scope(engine) as session:
+        opt_out = session.get(OptOutRow, sender)
+        contact = session.get(ContactRow, sender)
+        menu = list(contact.last_menu or []) if contact else []
+        return Standing(str(opt_out.reason) if opt_out else None, menu)
 
 
 def set_inbound_status(engine: Engine, channel: str, external_id: str, status: str) -> None:

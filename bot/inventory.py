@@ -98,7 +98,7 @@ INVENTORY: tuple[Table, ...] = (
                 "deleted, and the text deleted at Twilio",
             ),
         },
-        _others("id", "channel", "received_at", "status"),
+        _others("id", "channel", "received_at", "status", "kind", "attempts", "claimed_at"),
         expire=expire_inbound,
         erased_with="contacts",
     ),

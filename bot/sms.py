@@ -107,19 +107,20 @@ class SmsReply:
         return segments(self.text)
 
 
-def render(messages: Iterable[Mapping[str, Any]]) -> SmsReply:
+def render(messages: Iterable[Mapping[str, Any]], plain: bool = True) -> SmsReply:
     """Join a turn's bot messages into one plain GSM-7 SMS ending with a numbered menu.
 
     Custom payloads are not for SMS, except a shorter wording of the message just before
     (``{"sms": "..."}``), which replaces it: each character costs the council money; and
     ``{"unicode": true}`` on a message in another language, which keeps its script.
+    ``plain=False`` (WhatsApp) keeps every message's own wording and characters.
     """
     texts: list[list[Any]] = []  # [text, keep its own script]
     buttons: list[Mapping[str, Any]] = []
     for message in messages:
         custom = message.get("custom") or {}
         # Rasa sends a message's custom payload just after its text, as a message of its own.
-        if custom.get("sms") and texts:
+        if plain and custom.get("sms") and texts:
             texts[-1] = [str(custom["sms"]), False]
         if custom.get("unicode") and texts and not message.get("text"):
             texts[-1][1] = True  # a reply in another language keeps its script
@@ -129,5 +130,5 @@ def render(messages: Iterable[Mapping[str, Any]]) -> SmsReply:
             buttons = list(message["buttons"])  # only the last menu can be answered
     if buttons:
         texts.append([numbered_menu(buttons), False])
-    plain = [text.strip() if keep else to_gsm7(text) for text, keep in texts]
-    return SmsReply("\n".join(t for t in plain if t), tuple(buttons))
+    lines = [text.strip() if keep or not plain else to_gsm7(text) for text, keep in texts]
+    return SmsReply("\n".join(t for t in lines if t), tuple(buttons))

@@ -10,6 +10,7 @@ already has it. Only files indexed in the database are served.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable
@@ -104,9 +105,9 @@ class Speaker:
             self.rendering.update(todo)
         for piece in todo:
             future = self.executor.submit(self.cache().render, piece)
-            future.add_done_callback(lambda _f, p=piece: self._done(p))
+            future.add_done_callback(functools.partial(self._done, piece))
 
-    def _done(self, piece: str) -> None:
+    def _done(self, piece: str, _future: object = None) -> None:
         with self.lock:
             self.rendering.discard(piece)
 

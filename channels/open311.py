@@ -106,7 +106,7 @@ class Open311Input(InputChannel):
                 channel="open311",
                 sender="open311",
                 consent=False,
-                turn_id=request.form.get("service_request_id") or request.id.hex,
+                turn_id=request.form.get("service_request_id") or str(request.id).replace("-", ""),
             )
             return response.json(
                 [{"service_request_id": case.reference, "service_notice": "Sent to the team."}],

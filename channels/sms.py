@@ -1,41 +1,52 @@
-"""SMS through Twilio: a Rasa connector at /webhooks/sms/webhook.
+"""SMS through Twilio: a Rasa connector at /webhooks/sms/webhook (WhatsApp's connector,
+:mod:`channels.whatsapp`, is this one with other words and addresses).
 
-Each request is checked with Twilio's own ``RequestValidator`` (403 if the signature is
-missing or wrong), stored before anything else, de-duplicated by ``MessageSid``, and
-answered with TwiML when the turn finishes within ``SMS_REPLY_WITHIN`` seconds (3). A slower turn
-gets empty TwiML at once and its reply goes out through the outbox and the Twilio REST API.
-STOP and its synonyms opt out; START, YES or UNSTOP opt back in; HELP gets a short help.
+The adapter only parses, verifies, renders and sends; :mod:`channels.pipeline` does the
+rest. Each request is checked with Twilio's own ``RequestValidator`` (403 if the signature
+is missing or wrong), stored, de-duplicated by ``MessageSid``, and answered with TwiML when
+the answer is ready within ``SMS_REPLY_WITHIN`` seconds (3). A slower answer gets empty
+TwiML at once (a crisis: the emergency reply) and goes out through the outbox (the outbox
+worker, ``python -m bot outbox run``, sends it). STOP and its synonyms opt out; START, YES
+or UNSTOP opt back in; HELP gets a short help; a picture or an empty text, a kind answer.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from sqlalchemy.engine import Engine
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot import contacts, sms
 from bot.config import Settings, load_settings
 from bot.db import shared_engine
-from bot.notify.outbox import Sender, deliver_due, enqueue, record_delivery_status
-from bot.notify.registry import build_senders
+from bot.notify.outbox import enqueue, record_delivery_status
 from bot.privacy import pseudonymise
-from bot.safeguard import crisis_fallback
-from bot.safety import check_message, is_emergency_reply
 from bot.text import clean_input
+from channels.pipeline import (
+    Fixed,
+    Inbound,
+    InlineReply,
+    Job,
+    Keyword,
+    Kind,
+    Message,
+    Pipeline,
+    Status,
+)
 from channels.twilio_auth import TwilioSignature
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "sms"
 MAX_INBOUND = 1600
-OUTBOX_POLL_SECONDS = 2.0
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
 START_WORDS = {"START", "YES", "UNSTOP"}
 HELP_TEXT = (
@@ -45,6 +56,9 @@ HELP_TEXT = (
 RESUMED_TEXT = "Welcome back. You will get our messages again. Text HELP for help."
 FLOOD_TEXT = "You have sent a lot of messages. Please wait a minute, then text again."
 TRUNCATED_NOTE = "Your message was long, so I read the first part."
+EMPTY_TEXT = "Please text your question in a few words."
+MEDIA_TEXT = "I can only read text. Please type your question in a few words."
+SORRY_TEXT = "Sorry, something went wrong. Please text again in a few minutes."
 
 
 def twiml(text: str | None = None) -> HTTPResponse:
@@ -55,12 +69,30 @@ def twiml(text: str | None = None) -> HTTPResponse:
     return response.text(str(reply), content_type="text/xml")
 
 
+def media_count(form: Mapping[str, Any]) -> int:
+    """How many pictures or files came with the message (Twilio's ``NumMedia``)."""
+    try:
+        return int(form.get("NumMedia") or 0)
+    except ValueError:
+        return 0
+
+
 class SmsInput(InputChannel):
-    """Twilio SMS, verified, de-duplicated and rendered as plain GSM-7 text."""
+    """Twilio SMS: verified, read into an :class:`Inbound`, rendered as plain GSM-7 text."""
+
+    channel = CHANNEL
+    stopped_text: str | None = None  # Twilio's carrier opt-out confirms STOP itself
+    resumed_text: str | None = RESUMED_TEXT
+    help_text = HELP_TEXT
+    flood_text = FLOOD_TEXT
+    apology_text = SORRY_TEXT
+    truncated_note = TRUNCATED_NOTE
+    empty_text = EMPTY_TEXT
+    media_text = MEDIA_TEXT
 
     @classmethod
     def name(cls) -> str:
-        return CHANNEL
+        return cls.channel
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> SmsInput:
@@ -69,14 +101,15 @@ class SmsInput(InputChannel):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.signature = TwilioSignature(settings)
-        self.tasks: set[asyncio.Task[Any]] = set()
-        # This server's outbox worker delivers SMS, email, webhook and log messages.
-        self.senders: dict[str, Sender] = build_senders(settings)
+        self.pipeline = Pipeline(lambda: self.engine, settings.safeguarding_contact)
         if not settings.twilio_configured:
-            log.warning("Twilio is not configured: SMS sent later are logged, not delivered")
+            log.warning(
+                "%s: Twilio is not configured: replies sent later are logged, not delivered",
+                self.channel,
+            )
 
     @property
-    def engine(self):  # type: ignore[no-untyped-def]
+    def engine(self) -> Engine:
         return shared_engine(self.settings.database_url)
 
     def signature_ok(self, request: Request) -> bool:
@@ -84,149 +117,178 @@ class SmsInput(InputChannel):
         return self.signature.ok(request)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        sms_webhook = Blueprint("sms_webhook", __name__)
+        webhook = Blueprint(f"{self.channel}_webhook", __name__)
 
-        @sms_webhook.route("/", methods=["GET"])
+        @webhook.route("/", methods=["GET"])
         async def health(_request: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
-        @sms_webhook.route("/webhook", methods=["POST"])
+        @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             if not self.signature_ok(request):
-                log.warning("sms: rejected a request with a missing or wrong signature")
+                log.warning(
+                    "%s: rejected a request with a missing or wrong signature", self.channel
+                )
                 return response.text("Forbidden", status=403)
-            return await self.handle(request, on_new_message)
+            return await self.handle(request.form, on_new_message)
 
-        @sms_webhook.route("/status", methods=["POST"])
+        @webhook.route("/status", methods=["POST"])
         async def status(request: Request) -> HTTPResponse:
             if not self.signature_ok(request):
                 return response.text("Forbidden", status=403)
             sid, state = request.form.get("MessageSid"), request.form.get("MessageStatus")
             if sid and state:
-                record_delivery_status(self.engine, sid, state)
+                await asyncio.to_thread(record_delivery_status, self.engine, sid, state)
             return response.text("", status=204)
 
-        @sms_webhook.listener("after_server_start")
-        async def start_outbox(app: Any, _loop: Any) -> None:
-            self.tasks.add(asyncio.create_task(self.deliver_forever()))
+        @webhook.listener("after_server_start")
+        async def recover(_app: Any, _loop: Any) -> None:
+            self.pipeline.watch(self, on_new_message)
 
-        return sms_webhook
+        @webhook.listener("before_server_stop")
+        async def finish(_app: Any, _loop: Any) -> None:
+            await self.pipeline.stop()
 
-    async def deliver_forever(self) -> None:
-        """Deliver queued messages every couple of seconds, for as long as the server runs."""
-        while True:
-            try:
-                await deliver_due(self.engine, self.senders)
-            except Exception:
-                log.exception("sms outbox: delivery round failed; will try again")
-            await asyncio.sleep(OUTBOX_POLL_SECONDS)
+        return webhook
+
+    # -- parse ---------------------------------------------------------------------------
+
+    def address_of(self, sender: str) -> str:
+        """The phone number in Twilio's ``From`` (WhatsApp prefixes it with "whatsapp:")."""
+        return sender
+
+    def parse(self, form: Mapping[str, Any]) -> Inbound | None:
+        """The message in a Twilio webhook's form, or None without ``MessageSid``/``From``."""
+        sid, sender = form.get("MessageSid"), form.get("From")
+        if not sid or not sender:
+            return None
+        address = self.address_of(str(sender))
+        text, truncated = clean_input(str(form.get("Body") or ""), MAX_INBOUND)
+        kind = Kind.MEDIA if media_count(form) and not text.strip() else Kind.TEXT
+        return Inbound(
+            channel=self.channel,
+            external_id=str(sid),
+            sender=pseudonymise(self.settings.pseudonym_key, self.channel, address),
+            address=address,
+            text=text,
+            kind=kind,
+            truncated=truncated,
+        )
+
+    def restore(self, row: contacts.Unanswered) -> Inbound | None:
+        """A stored message again, to answer it after a restart."""
+        if row.address is None:
+            return None
+        kind = Kind.MEDIA if row.kind == Kind.MEDIA.value else Kind.TEXT
+        text = "" if kind is Kind.MEDIA else row.text
+        return Inbound(self.channel, row.external_id, row.sender, row.address, text, kind)
+
+    # -- words -----------------------------------------------------------------------------
+
+    def keyword(self, inbound: Inbound) -> Keyword | None:
+        word = inbound.text.strip().upper()
+        if word in STOP_WORDS:
+            return Keyword.STOP
+        if word in START_WORDS:
+            return Keyword.START
+        return Keyword.HELP if word == "HELP" else None
+
+    def stop_reason(self, inbound: Inbound) -> str:
+        return inbound.text.strip().lower()
+
+    def resumes(self, inbound: Inbound, keyword: Keyword | None, reason: str) -> bool:
+        return keyword is Keyword.START
+
+    def for_rasa(self, inbound: Inbound, menu: list[dict[str, Any]]) -> str | Fixed:
+        """What Rasa reads: the payload of a numbered choice, or the words as they came."""
+        if inbound.kind is Kind.MEDIA:
+            return Fixed(self.media_text, Status.UNREADABLE)
+        if not inbound.text:
+            return Fixed(self.empty_text, Status.UNREADABLE)
+        return sms.pick_option(inbound.text, menu) or inbound.text
+
+    def collector(self) -> CollectingOutputChannel:
+        return CollectingOutputChannel()
+
+    # -- render and send -------------------------------------------------------------------
+
+    def render(self, messages: list[Message]) -> sms.SmsReply:
+        return sms.render(messages)
+
+    async def begin(self, inbound: Inbound) -> None:
+        return None
+
+    async def deliver(
+        self, job: Job, messages: list[Message], turn: bool, part: str = "reply"
+    ) -> Status:
+        """In the TwiML answer if the webhook still waits, else through the outbox (once:
+        keyed by ``part`` and the MessageSid). A turn's reply also leaves its menu."""
+        inbound = job.inbound
+        reply = self.render(messages)
+        text = reply.text
+        if turn:
+            if inbound.truncated:
+                text = f"{self.truncated_note}\n{text}"
+            menu = [dict(b) for b in reply.buttons]
+            await asyncio.to_thread(contacts.save_menu, self.engine, inbound.sender, menu)
+        if not text:
+            return Status.REPLIED
+        log.info(
+            "%s: reply to %s in %d segment(s)",
+            self.channel,
+            inbound.external_id,
+            sms.segments(text),
+        )
+        if job.inline is not None and job.inline.offer(text):
+            return Status.REPLIED
+        key = f"{self.channel}-{part}:{inbound.external_id}"
+        await asyncio.to_thread(
+            enqueue, self.engine, self.channel, inbound.sender, text, dedupe_key=key
+        )
+        return Status.QUEUED
+
+    async def after_reply(self, job: Job, messages: list[Message]) -> None:
+        return None
+
+    # -- the webhook -----------------------------------------------------------------------
 
     async def handle(
-        self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+        self, form: Mapping[str, Any], on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> HTTPResponse:
-        """Store, filter (duplicates, opt-outs, floods) and answer one inbound SMS."""
-        sid, phone = request.form.get("MessageSid"), request.form.get("From")
-        if not sid or not phone:
+        """Store one verified message and answer it in TwiML if that is quick enough."""
+        inbound = self.parse(form)
+        if inbound is None:
             return response.text("MessageSid and From are required", status=400)
-        sender = pseudonymise(self.settings.pseudonym_key, CHANNEL, phone)
-        text, truncated = clean_input(request.form.get("Body") or "", MAX_INBOUND)
         try:
-            contacts.remember_contact(self.engine, CHANNEL, sender, phone)
-            if not contacts.record_inbound(self.engine, CHANNEL, sid, sender, text):
-                log.info("sms: %s delivered again; not answered twice", sid)
-                return twiml()
+            job = await self.pipeline.admit(inbound)
         except Exception:
-            log.exception("sms: the database is unavailable; answering without storing")
-            return twiml("Sorry, something went wrong. Please text again in a few minutes.")
-        keyword = text.strip().upper()
-        crisis = check_message(text).crisis
-        if keyword in STOP_WORDS:
-            contacts.opt_out(self.engine, CHANNEL, sender, keyword.lower())
-            log.info("sms: %s opted out", sender)
-            return twiml()
-        if contacts.is_opted_out(self.engine, sender):
-            if keyword in START_WORDS:
-                contacts.opt_in(self.engine, sender)
-                return twiml(RESUMED_TEXT)
-            # Safety first: someone at risk gets the emergency numbers even after STOP.
-            help_text = self.fallback(sender, text) if crisis else None
-            return twiml(sms.to_gsm7(help_text) if help_text else None)
-        if keyword == "HELP":
-            return twiml(HELP_TEXT)
-        recent = contacts.recent_count(self.engine, sender)
-        if recent > contacts.FLOOD_LIMIT_PER_MINUTE and not crisis:
-            first_over = recent == contacts.FLOOD_LIMIT_PER_MINUTE + 1
-            return twiml(FLOOD_TEXT if first_over else None)
-        if not text:
-            return twiml("Please text your question in a few words.")
-        choice = sms.pick_option(text, contacts.last_menu(self.engine, sender))
-        return await self.converse(choice or text, sid, sender, truncated, on_new_message)
-
-    def fallback(self, sender: str, text: str) -> str | None:
-        """The emergency reply from the channel itself (and a flag), if ``text`` is a crisis."""
-        contact = self.settings.safeguarding_contact
-        return crisis_fallback(self.engine, sender, CHANNEL, text, safeguarding_contact=contact)
-
-    async def converse(
-        self,
-        text: str,
-        sid: str,
-        sender: str,
-        truncated: bool,
-        on_new_message: Callable[[UserMessage], Awaitable[Any]],
-    ) -> HTTPResponse:
-        """Run the turn; answer in TwiML if quick, otherwise through the outbox."""
-        collector = CollectingOutputChannel()
-        message = UserMessage(text, collector, sender, input_channel=CHANNEL, message_id=sid)
-        turn = asyncio.create_task(on_new_message(message))
-        done, _ = await asyncio.wait({turn}, timeout=self.settings.sms_reply_within)
-        failed = turn in done and turn.exception() is not None
-        if failed:
-            log.error("sms: the turn for %s failed: %r", sid, turn.exception())
-        texts = [str(m.get("text") or "") for m in collector.messages] if turn in done else []
-        # A crisis always gets the emergency reply, even if Rasa or the action server failed.
-        help_text = None if is_emergency_reply(texts) else self.fallback(sender, text)
-        if turn in done and not failed:
-            messages = [*([{"text": help_text}] if help_text else []), *collector.messages]
-            return twiml(self.finish(sid, sender, messages, truncated))
-        if failed:
-            if help_text:
-                return twiml(self.finish(sid, sender, [{"text": help_text}], truncated))
-            return twiml("Sorry, something went wrong. Please text again in a few minutes.")
-        self.tasks.add(turn)
-        turn.add_done_callback(
-            lambda t: self.finish_later(t, sid, sender, collector, truncated, bool(help_text))
+            log.exception(
+                "%s: the database is unavailable; answering without storing", self.channel
+            )
+            return twiml(self.apology_text)
+        if job is None:
+            return twiml()  # Twilio delivered it again: answered once already
+        job.inline = inline = InlineReply()
+        task = self.pipeline.start(self, job, on_new_message)
+        ready = asyncio.ensure_future(inline.ready.wait())
+        await asyncio.wait(
+            {task, ready},
+            timeout=self.settings.sms_reply_within,
+            return_when=asyncio.FIRST_COMPLETED,
         )
-        log.info("sms: %s is slow; the reply will follow through the outbox", sid)
-        if help_text:
-            contacts.set_inbound_status(self.engine, CHANNEL, sid, "replied")
-        return twiml(sms.to_gsm7(help_text) if help_text else None)
-
-    def finish(self, sid: str, sender: str, messages: list[dict[str, Any]], truncated: bool) -> str:
-        """Render the reply, remember its menu and mark the message answered."""
-        reply = sms.render(messages)
-        contacts.save_menu(self.engine, sender, list(reply.buttons))
-        contacts.set_inbound_status(self.engine, CHANNEL, sid, "replied")
-        text = f"{TRUNCATED_NOTE}\n{reply.text}" if truncated else reply.text
-        log.info("sms: replied to %s in %d segment(s)", sid, sms.segments(text))
-        return text
-
-    def finish_later(
-        self,
-        turn: asyncio.Task[Any],
-        sid: str,
-        sender: str,
-        collector: CollectingOutputChannel,
-        truncated: bool,
-        answered: bool = False,
-    ) -> None:
-        self.tasks.discard(turn)
-        if turn.cancelled() or turn.exception() is not None:
-            log.error("sms: the slow turn for %s failed", sid)
-            return
-        messages = collector.messages
-        if answered:  # the emergency reply already went out with the TwiML answer
-            messages = [m for m in messages if not is_emergency_reply([str(m.get("text") or "")])]
-        text = self.finish(sid, sender, messages, truncated)
-        if text:
-            enqueue(self.engine, CHANNEL, sender, text, dedupe_key=f"sms-reply:{sid}")
+        ready.cancel()
+        if inline.text is not None:
+            return twiml(inline.text)
+        inline.close()  # from now on the answer goes by the outbox
+        if task.done() or not job.crisis:
+            return twiml()
+        # A crisis is not left waiting: the emergency reply now, the rest later.
+        job.emergency_sent = True
+        help_text = await job.emergency()
+        if not help_text:
+            job.emergency_sent = False
+            return twiml()
+        log.info(
+            "%s: %s is slow; the emergency reply went first", self.channel, inbound.external_id
+        )
+        return twiml(self.render([{"text": help_text}]).text)

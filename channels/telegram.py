@@ -17,8 +17,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -37,14 +36,14 @@ from telegram.constants import ChatMemberStatus, ChatType
 
 from bot import contacts
 from bot.config import Settings, load_settings
-from bot.db import session_scope, shared_engine
-from bot.notify.outbox import PermanentFailure, TemporaryFailure, deliver_due, enqueue
+from bot.db import shared_engine
+from bot.notify.outbox import PermanentFailure, TemporaryFailure, enqueue
 from bot.privacy import pseudonymise
-from bot.safeguard import crisis_fallback
-from bot.safety import check_message, is_emergency_reply
 from bot.speech.config import SpeechSettings
 from bot.text import clean_input
 from channels.audio import ReplyAudio
+from channels.pipeline import Fixed, Job, Keyword, Kind, Message, Pipeline, Status
+from channels.pipeline import Inbound as Incoming
 from channels.telegram_render import (
     CALLBACK_DATA_LIMIT,
     menu_for,
@@ -58,7 +57,6 @@ log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
 MAX_INBOUND = 2000
-OUTBOX_POLL_SECONDS = 2.0
 KNOWN_COMMANDS = ("start", "help", "stop", "delete", "listen", "text")
 COMMAND_INTENTS = {
     "start": "/greet",
@@ -79,7 +77,7 @@ TRUNCATED_NOTE = (
     "You can send the rest in another message."
 )
 NO_AUDIO_TEXT = "Sorry, I cannot make the sound right now. The answer is in the message above."
-CRISIS_TURN_WITHIN = 8.0  # seconds a crisis message waits for Rasa before the channel answers
+SORRY_TEXT = "Sorry, something went wrong on my side. Please send your message again later."
 STALE_BUTTON_TEXT = (
     "Sorry, that button is from an older message. Type what you need, or send /help for topics."
 )
@@ -153,8 +151,14 @@ class TelegramOutput(OutputChannel):
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
         engine = self.connector.engine
-        chat_id = contacts.contact_address(engine, recipient_id)
-        if chat_id is None or contacts.is_opted_out(engine, recipient_id):
+
+        def reachable() -> str | None:
+            if contacts.is_opted_out(engine, recipient_id):
+                return None
+            return contacts.contact_address(engine, recipient_id)
+
+        chat_id = await asyncio.to_thread(reachable)
+        if chat_id is None:
             log.info("telegram: nothing sent to %s (no chat, or opted out)", recipient_id)
             return
         await self.connector.send_reply(ReplyTo(recipient_id, chat_id), [message])
@@ -163,15 +167,16 @@ class TelegramOutput(OutputChannel):
         await self.send_response(recipient_id, {"text": text})
 
 
-def opt_out_reason(engine: Engine, sender: str) -> str | None:
-    """Why ``sender`` opted out ("stop command", "blocked"), or None if they have not."""
-    with session_scope(engine) as session:
-        row = session.get(contacts.OptOutRow, sender)
-        return str(row.reason) if row else None
-
-
 class TelegramInput(InputChannel):
-    """Telegram updates in, verified and de-duplicated; plain text and keyboards out."""
+    """Telegram updates in, verified and read; plain text and keyboards out. The rest of a
+    message's life is :mod:`channels.pipeline`'s."""
+
+    channel = CHANNEL
+    stopped_text: str | None = STOPPED_TEXT
+    resumed_text: str | None = None  # /start carries on to the greeting
+    help_text = ""  # /help is Rasa's topics menu
+    flood_text = FLOOD_TEXT
+    apology_text = SORRY_TEXT
 
     @classmethod
     def name(cls) -> str:
@@ -185,12 +190,8 @@ class TelegramInput(InputChannel):
         self.settings = settings
         self.audio = ReplyAudio(settings, speech)
         self.agent: Any = None  # Rasa's agent, for the read-aloud setting in the tracker
-        self.tasks: set[asyncio.Task[None]] = set()
-        self.worker: asyncio.Task[None] | None = None
+        self.pipeline = Pipeline(lambda: self.engine, settings.safeguarding_contact)
         self._sender: TelegramSender | None = None
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._waiting: dict[str, int] = {}
-        self._warned_at: dict[str, float] = {}
         if not self.configured:
             log.warning(
                 "telegram: TELEGRAM_BOT_TOKEN or TELEGRAM_WEBHOOK_SECRET is not set; "
@@ -234,30 +235,19 @@ class TelegramInput(InputChannel):
             return await self.receive(request, on_new_message)
 
         @telegram_webhook.listener("after_server_start")
-        async def start_outbox(_app: Any, _loop: Any) -> None:
+        async def recover(app: Any, _loop: Any) -> None:
             if self.configured:
-                self.worker = asyncio.create_task(self.deliver_forever())
+                self.agent = getattr(app.ctx, "agent", None)
+                self.pipeline.watch(self, on_new_message)
 
         @telegram_webhook.listener("before_server_stop")
         async def finish(_app: Any, _loop: Any) -> None:
-            if self.worker is not None:
-                self.worker.cancel()
-            if self.tasks:
-                await asyncio.wait(self.tasks, timeout=5)
+            await self.pipeline.stop()
             if self._sender is not None:
                 await self._sender.bot.request.shutdown()
             self.audio.listener.close()
 
         return telegram_webhook
-
-    async def deliver_forever(self) -> None:
-        """Send queued Telegram messages (case updates, delayed replies) every few seconds."""
-        while True:
-            try:
-                await deliver_due(self.engine, {CHANNEL: self.sender})
-            except Exception:
-                log.exception("telegram outbox: delivery round failed; will try again")
-            await asyncio.sleep(OUTBOX_POLL_SECONDS)
 
     async def receive(
         self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
@@ -276,35 +266,63 @@ class TelegramInput(InputChannel):
         except Exception:
             return response.json({"ok": False, "error": "not a Telegram update"}, status=400)
         try:
-            self.accept(update, on_new_message)
+            await self.accept(update, on_new_message)
         except Exception:  # Telegram sends the update again later
             log.exception("telegram: could not store update %s; asking for a retry", update_id)
             return response.json({"ok": False}, status=500)
         return response.json({"ok": True})
 
-    def accept(
+    async def accept(
         self, update: Update, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> None:
         """Store the update once and remember its chat, then start answering it."""
         if update.my_chat_member is not None:
-            self.note_membership(update)
+            await asyncio.to_thread(self.note_membership, update)
             return
-        inbound = read_update(update)
+        inbound = self.parse(update)
         if inbound is None:
             return
-        update_id = str(update.update_id)
-        sender = pseudonymise(self.settings.pseudonym_key, CHANNEL, str(inbound.chat_id))
-        contacts.remember_contact(self.engine, CHANNEL, sender, str(inbound.chat_id))
-        stored = inbound.text or "(not text)"
-        if not contacts.record_inbound(self.engine, CHANNEL, update_id, sender, stored):
-            log.info("telegram: update %s for %s came again; not answered twice", update_id, sender)
-            return
-        # Counted on arrival, so a burst is judged by when it came, not when it is answered.
-        flooding = contacts.recent_count(self.engine, sender) > contacts.FLOOD_LIMIT_PER_MINUTE
-        turn = self.handle(inbound, sender, update_id, flooding, on_new_message)
-        task = asyncio.create_task(turn)
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        job = await self.pipeline.admit(inbound)
+        if job is not None:
+            self.pipeline.start(self, job, on_new_message)
+
+    def parse(self, update: Update) -> Incoming | None:
+        """The pipeline's view of an update, or None for what we ignore."""
+        read = read_update(update)
+        if read is None:
+            return None
+        kind = Kind.TEXT
+        if read.callback_id:
+            kind = Kind.BUTTON
+        elif read.command:
+            kind = Kind.COMMAND
+        elif not read.readable:
+            kind = Kind.MEDIA
+        return Incoming(
+            channel=CHANNEL,
+            external_id=str(update.update_id),
+            sender=pseudonymise(self.settings.pseudonym_key, CHANNEL, str(read.chat_id)),
+            address=str(read.chat_id),
+            text=read.text,
+            kind=kind,
+            truncated=read.truncated,
+            command=read.command,
+            callback_id=read.callback_id,
+        )
+
+    def restore(self, row: contacts.Unanswered) -> Incoming | None:
+        """A stored update again, to answer it after a restart (a button press cannot be
+        acknowledged any more, so it has no callback id)."""
+        if row.address is None:
+            return None
+        kind = Kind(row.kind) if row.kind in {k.value for k in Kind} else Kind.TEXT
+        text = "" if kind is Kind.MEDIA else row.text
+        command = None
+        if kind is Kind.COMMAND:
+            command = (text[1:].split(maxsplit=1) or [""])[0].split("@")[0].lower()
+        return Incoming(
+            CHANNEL, row.external_id, row.sender, row.address, text, kind, command=command
+        )
 
     def note_membership(self, update: Update) -> None:
         """Someone who blocks the bot is opted out, so nothing more is sent to them."""
@@ -316,90 +334,56 @@ class TelegramInput(InputChannel):
             contacts.opt_out(self.engine, CHANNEL, sender, BLOCKED)
             log.info("telegram: %s blocked the bot", sender)
 
-    async def handle(
-        self,
-        inbound: Inbound,
-        sender: str,
-        update_id: str,
-        flooding: bool,
-        on_new_message: Callable[[UserMessage], Awaitable[Any]],
-    ) -> None:
-        """Answer one stored update, after earlier ones from the same chat; store the outcome."""
+    # -- words -----------------------------------------------------------------------------
+
+    def keyword(self, inbound: Incoming) -> Keyword | None:
+        if inbound.command == "stop":
+            return Keyword.STOP
+        return Keyword.START if inbound.command == "start" else None
+
+    def stop_reason(self, inbound: Incoming) -> str:
+        return "stop command"
+
+    def resumes(self, inbound: Incoming, keyword: Keyword | None, reason: str) -> bool:
+        """/start, or writing at all after unblocking the bot."""
+        return keyword is Keyword.START or reason == BLOCKED
+
+    def for_rasa(self, inbound: Incoming, menu: list[dict[str, Any]]) -> str | Fixed:
+        """A command's intent, a button's payload, or the words as typed."""
+        if inbound.kind is Kind.BUTTON:
+            payload = resolve_callback(inbound.text, menu)
+            return payload or Fixed(STALE_BUTTON_TEXT, Status.STALE)
+        if inbound.kind is Kind.MEDIA or not inbound.text:
+            return Fixed(UNREADABLE_TEXT, Status.UNREADABLE)
+        return COMMAND_INTENTS.get(inbound.command or "", inbound.text)
+
+    def collector(self) -> CollectingOutputChannel:
+        return TurnCollector()
+
+    # -- send ------------------------------------------------------------------------------
+
+    async def begin(self, inbound: Incoming) -> None:
+        """Stop a pressed button's spinner at once."""
         if inbound.callback_id:
             await self.sender.answer_button(inbound.callback_id)
-        async with self._one_turn_at_a_time(sender):
-            try:
-                status = await self.respond(inbound, sender, update_id, flooding, on_new_message)
-            except Exception:
-                log.exception("telegram: update %s for %s failed", update_id, sender)
-                status = "failed"
-        try:
-            contacts.set_inbound_status(self.engine, CHANNEL, update_id, status)
-        except Exception:
-            log.exception("telegram: could not store the outcome of update %s", update_id)
 
-    async def respond(
-        self,
-        inbound: Inbound,
-        sender: str,
-        update_id: str,
-        flooding: bool,
-        on_new_message: Callable[[UserMessage], Awaitable[Any]],
-    ) -> str:
-        """Send nothing, a fixed answer, or Rasa's reply; return the status to store."""
-        engine, turn = self.engine, ReplyTo(sender, inbound.chat_id, f"telegram-reply:{update_id}")
-        crisis = not inbound.callback_id and check_message(inbound.text).crisis
-        reason = opt_out_reason(engine, sender)
-        if inbound.command == "stop":
-            if reason is not None:
-                return "opted_out"
-            contacts.opt_out(engine, CHANNEL, sender, "stop command")
-            log.info("telegram: %s opted out", sender)
-            return await self.send_texts(turn, [STOPPED_TEXT], "stopped")
-        if reason is not None and (inbound.command == "start" or reason == BLOCKED):
-            contacts.opt_in(engine, sender)  # /start, or writing again after unblocking
-            log.info("telegram: %s opted back in", sender)
-        elif reason is not None:
-            # Safety first: someone at risk gets the emergency numbers even after /stop.
-            help_text = self.fallback(sender, inbound.text) if crisis else None
-            if help_text:
-                return await self.send_texts(turn, [help_text], "crisis")
-            return "opted_out"
-        if flooding and not crisis:
-            if self.warn_once_a_minute(sender):
-                return await self.send_texts(turn, [FLOOD_TEXT], "flood")
-            return "flood"
-        text = COMMAND_INTENTS.get(inbound.command or "", inbound.text)
-        if inbound.callback_id:
-            payload = resolve_callback(inbound.text, contacts.last_menu(engine, sender))
-            if not payload:
-                return await self.send_texts(turn, [STALE_BUTTON_TEXT], "stale")
-            text = payload
-        elif not inbound.readable:
-            return await self.send_texts(turn, [UNREADABLE_TEXT], "unreadable")
-        collector = TurnCollector()
-        message = UserMessage(text, collector, sender, input_channel=CHANNEL, message_id=update_id)
-        try:
-            await asyncio.wait_for(on_new_message(message), CRISIS_TURN_WITHIN if crisis else None)
-        except Exception as error:  # Rasa failed or is slow: a crisis still gets its help
-            if not crisis:
-                raise
-            log.error("telegram: the turn for update %s failed: %r", update_id, error)
-        messages = collector.messages
-        if crisis and not is_emergency_reply([str(m.get("text") or "") for m in messages]):
-            help_text = self.fallback(sender, inbound.text)
-            messages = [*([{"text": help_text}] if help_text else []), *messages]
-        if inbound.truncated:
-            messages.append({"text": TRUNCATED_NOTE})
-        status = await self.send_reply(turn, messages)
-        if status == "replied" and await self.reads_aloud(sender):
-            await self.send_audio(turn, messages, private=inbound.text)
-        return status
+    async def deliver(
+        self, job: Job, messages: list[Message], turn: bool, part: str = "reply"
+    ) -> Status:
+        """Send the messages with their keyboards; a turn's reply ends with the note that
+        the message was cut, if it was."""
+        inbound = job.inbound
+        if turn and inbound.truncated:
+            messages = [*messages, {"text": TRUNCATED_NOTE}]
+        to = ReplyTo(inbound.sender, inbound.address, f"telegram-{part}:{inbound.external_id}")
+        return Status(await self.send_reply(to, messages))
 
-    def fallback(self, sender: str, text: str) -> str | None:
-        """The emergency reply from the channel itself (and a flag), if ``text`` is a crisis."""
-        contact = self.settings.safeguarding_contact
-        return crisis_fallback(self.engine, sender, CHANNEL, text, safeguarding_contact=contact)
+    async def after_reply(self, job: Job, messages: list[Message]) -> None:
+        """Read the answer aloud too, for someone who asked for that."""
+        inbound = job.inbound
+        if await self.reads_aloud(inbound.sender):
+            to = ReplyTo(inbound.sender, inbound.address)
+            await self.send_audio(to, messages, private=inbound.text)
 
     async def reads_aloud(self, sender: str) -> bool:
         """True when this person asked for answers read aloud (the ``read_aloud`` slot)."""
@@ -424,20 +408,6 @@ class TelegramInput(InputChannel):
         except (TemporaryFailure, PermanentFailure) as exc:
             log.warning("telegram: audio for %s not delivered: %s", to.sender, exc)
 
-    def warn_once_a_minute(self, sender: str) -> bool:
-        """True if ``sender`` has not been asked to slow down in the last minute (and notes it)."""
-        now = asyncio.get_running_loop().time()
-        self._warned_at = {s: t for s, t in self._warned_at.items() if now - t < 60}
-        if sender in self._warned_at:
-            return False
-        self._warned_at[sender] = now
-        return True
-
-    async def send_texts(self, to: ReplyTo, texts: list[str], status: str) -> str:
-        """Send fixed answers; return ``status`` once they went."""
-        delivered = await self.send_reply(to, [{"text": t} for t in texts])
-        return status if delivered == "replied" else delivered
-
     async def send_reply(self, to: ReplyTo, messages: list[dict[str, Any]]) -> str:
         """Send a turn's messages, keyboards and all; store a menu of long button payloads.
 
@@ -446,7 +416,7 @@ class TelegramInput(InputChannel):
         """
         menu = menu_for(messages)
         if menu:
-            contacts.save_menu(self.engine, to.sender, menu)
+            await asyncio.to_thread(contacts.save_menu, self.engine, to.sender, menu)
         replies = render(messages)
         for index, reply in enumerate(replies):
             try:
@@ -457,23 +427,12 @@ class TelegramInput(InputChannel):
                     return "send_failed"
                 for number, later in enumerate(replies[index:], start=index):
                     key = f"{to.queue_key}:{number}"
-                    enqueue(self.engine, CHANNEL, to.sender, plain_text(later), dedupe_key=key)
+                    await asyncio.to_thread(
+                        enqueue, self.engine, CHANNEL, to.sender, plain_text(later), dedupe_key=key
+                    )
                 log.warning("telegram: reply to %s queued for later: %s", to.sender, exc)
                 return "queued"
             except PermanentFailure as exc:
                 log.warning("telegram: reply to %s not delivered: %s", to.sender, exc)
                 return "send_failed"
         return "replied"
-
-    @asynccontextmanager
-    async def _one_turn_at_a_time(self, sender: str) -> AsyncIterator[None]:
-        """Hold the chat's lock, so its messages are answered in the order they came."""
-        lock = self._locks.setdefault(sender, asyncio.Lock())
-        self._waiting[sender] = self._waiting.get(sender, 0) + 1
-        try:
-            async with lock:
-                yield
-        finally:
-            self._waiting[sender] -= 1
-            if not self._waiting[sender]:
-                del self._waiting[sender], self._locks[sender]

@@ -102,7 +102,7 @@ class TelegramSender:
                 log.warning("telegram: too many requests; waiting %.0f s to send again", wait)
             except Forbidden as exc:
                 sender = pseudonymise(self.pseudonym_key, CHANNEL, str(chat_id))
-                contacts.opt_out(self.engine, CHANNEL, sender, BLOCKED)
+                await asyncio.to_thread(contacts.opt_out, self.engine, CHANNEL, sender, BLOCKED)
                 log.info("telegram: %s has blocked the bot; no more messages go to them", sender)
                 raise PermanentFailure(f"Telegram: {exc.message}") from exc
             except BadRequest as exc:

@@ -40,7 +40,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from typing import Any
+from typing import Any, cast
 
 log = logging.getLogger(__name__)
 _applied = False
@@ -240,9 +240,9 @@ def _certain(prediction: Any) -> bool:
 
 def _plan(processor: Any) -> tuple[Any, list[str], list[str], str] | None:
     """(ensemble, policy nodes in order, TED nodes, domain node) if TED may be skipped."""
-    cached = getattr(processor, "_speedups_plan", False)
+    cached: Any = getattr(processor, "_speedups_plan", False)
     if cached is not False:
-        return cached  # type: ignore[no-any-return]
+        return cast("tuple[Any, list[str], list[str], str] | None", cached)
     plan = None
     try:
         from rasa.core.policies.ensemble import DefaultPolicyPredictionEnsemble

@@ -284,7 +284,9 @@ def test_a_webhook_to_a_reserved_example_domain_is_logged_not_posted(engine, cap
     message_id = enqueue(engine, "webhook", "https://www.example.org/hooks/send-team", "TW-1")
     report = asyncio.run(deliver_due(engine, {"webhook": WebhookSender()}))
     assert report == DeliveryReport(sent=1)
-    assert messages_for(engine, "https://www.example.org/hooks/send-team")[0].provider_id == "sample"
+    assert (
+        messages_for(engine, "https://www.example.org/hooks/send-team")[0].provider_id == "sample"
+    )
     assert f"webhook (sample address, not sent): message {message_id}" in caplog.text
 
 

@@ -329,12 +329,13 @@ def test_when_telegram_stays_down_the_reply_waits_in_the_outbox(assistant, fake)
     )
     assert sent[0].buttons == []  # the outbox sends plain text
     assert sent[1].text.startswith("We keep chats for 180 days.")
-    rows_sent = rows(
-        assistant.workdir / "app.db",
-        "select status from outbox where recipient = ? order by id",
-        sender_of(chat),
-    )
-    assert rows_sent == [("sent",), ("sent",)]
+    query = "select status from outbox where recipient = ? order by id"
+
+    def rows_sent():  # the outbox worker marks a message sent just after Telegram took it
+        return rows(assistant.workdir / "app.db", query, sender_of(chat))
+
+    fake.wait_for(lambda: rows_sent() == [("sent",), ("sent",)], 10)
+    assert rows_sent() == [("sent",), ("sent",)]
 
 
 def test_the_chat_id_is_kept_only_in_contacts(assistant, fake):
