@@ -26,7 +26,6 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
-from urllib.parse import urlencode
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -56,7 +55,7 @@ from bot.speech.config import SpeechSettings, load_speech_settings
 from bot.speech.hints import speech_hints
 from channels import voice_twiml as twiml
 from channels.audio import Speaker, audio_response, open_cache
-from channels.twilio_auth import TwilioSignature
+from channels.twilio_auth import TwilioSignature, sorted_url, twilio_params
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +65,33 @@ DIRECTORY_TTL = 60.0
 MAX_MISSES = 2
 RECORD_SECONDS = 120
 PHONE = re.compile(r"^\+\d{8,15}$")
-# Caller ids Twilio gives a withheld number: ANONYMOUS, RESTRICTED, UNKNOWN on a keypad.
+# Caller ids Twilio gives a withheld number: ANONYMOUS, RESTRICTED, UNKNOWN on a keypad,
+# or the words themselves (any case), or nothing at all.
 ANONYMOUS = {"+266696687", "+7378742833", "+8656696"}
+WITHHELD_WORDS = {"anonymous", "restricted", "unknown", "private", "unavailable", "withheld"}
 ASK, MENU, ANSWERED, CHOOSE, CONSENT = "ask", "menu", "answered", "choose", "consent"
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+
+
+def withheld(caller: str) -> bool:
+    """True for a withheld caller id: blank, a word such as "anonymous", or Twilio's
+    keypad spellings of those words."""
+    caller = caller.strip()
+    return not caller or caller.lower() in WITHHELD_WORDS or caller in ANONYMOUS
+
+
+def caller_number(caller: str) -> str | None:
+    """The caller's phone number, when there is one we could text or ring."""
+    return caller if PHONE.match(caller) and not withheld(caller) else None
+
+
+def caller_key(form: Any) -> str:
+    """What a call's conversation is keyed by: the number, or the CallSid when withheld."""
+    caller = (form.get("From") or "").strip()
+    if not withheld(caller):
+        return caller
+    return f"call:{form.get('CallSid') or uuid.uuid4().hex}"
 
 
 def xml(reply: VoiceResponse) -> HTTPResponse:
@@ -127,16 +148,19 @@ class VoiceInput(InputChannel):
         return self._directory
 
     def url(self, route: str, **query: Any) -> str:
-        base = f"{self.settings.public_url}/webhooks/{CHANNEL}/{route}"
-        return f"{base}?{urlencode(query)}" if query else base
+        """Our public URL for ``route``, its query keys sorted as Twilio will call it."""
+        return sorted_url(f"{self.settings.public_url}/webhooks/{CHANNEL}/{route}", **query)
 
     def signature_ok(self, request: Request) -> bool:
         """Check X-Twilio-Signature against the public URL Twilio called."""
         return self.signature.ok(request)
 
     def sender(self, request: Request) -> str:
-        caller = request.form.get("From") or request.form.get("CallSid") or "unknown"
-        return pseudonymise(self.settings.pseudonym_key, CHANNEL, caller)
+        """The conversation: the caller's number, or for a withheld number this one call
+        (two withheld callers never share a conversation, nor can erase each other's)."""
+        return pseudonymise(
+            self.settings.pseudonym_key, CHANNEL, caller_key(twilio_params(request))
+        )
 
     def say(self, target: TwiML, text: str, private: str = "") -> None:
         self.speaker.say(target, text, private)
@@ -391,7 +415,9 @@ class VoiceInput(InputChannel):
         reply = VoiceResponse()
         phone = request.form.get("From") or ""
         text = twiml.sms_text(await self.last_turn(request))
-        if not PHONE.match(phone) or phone in ANONYMOUS:
+        if withheld(phone):
+            note = phrases.NO_TEXT_HIDDEN
+        elif caller_number(phone) is None:
             note = phrases.NO_TEXT
         elif not text:
             note = phrases.NOTHING_TO_SEND
@@ -446,8 +472,7 @@ class VoiceInput(InputChannel):
         return xml(reply)
 
     def caller_number(self, request: Request) -> str | None:
-        phone = request.form.get("From") or ""
-        return phone if PHONE.match(phone) and phone not in ANONYMOUS else None
+        return caller_number(request.form.get("From") or "")
 
     def call_back_answer(self, request: Request, yes: bool) -> HTTPResponse:
         """1: keep the number with the case and tell the team; anything else: no call back.
