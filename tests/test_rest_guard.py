@@ -143,3 +143,21 @@ def test_the_rasa_server_itself_refuses_with_a_clear_message(tmp_path):
     assert last.startswith(
         "Refusing to start: TWILIO_AUTH_TOKEN and TELEGRAM_BOT_TOKEN are set, but PSEUDONYM_KEY"
     )
+
+
+def test_the_outbox_worker_refuses_too(tmp_path):
+    env = {
+        **os.environ, "TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": "real",
+        "PSEUDONYM_KEY": "", "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}",
+    }  # fmt: skip
+    finished = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "bot", "outbox", "run"],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert finished.returncode == 1
+    assert (
+        finished.stderr.strip()
+        .splitlines()[-1]
+        .startswith("Refusing to start: TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are set")
+    )
+    assert not (tmp_path / "app.db").exists()  # stopped before touching anything
