@@ -35,7 +35,7 @@ from twilio.twiml import TwiML
 from twilio.twiml.voice_response import VoiceResponse
 
 from bot import contacts
-from bot.config import Settings, load_settings
+from bot.config import Settings, exit_if_unsafe, load_settings
 from bot.db import shared_engine
 from bot.directory.records import Directory, Entry
 from bot.directory.store import load_directory
@@ -107,7 +107,9 @@ class VoiceInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> VoiceInput:
-        return cls(load_settings(), load_speech_settings())
+        settings = load_settings()
+        exit_if_unsafe(settings)
+        return cls(settings, load_speech_settings())
 
     def __init__(self, settings: Settings, speech: SpeechSettings) -> None:
         self.settings, self.speech = settings, speech
