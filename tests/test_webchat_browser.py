@@ -30,11 +30,11 @@ def assistant(tmp_path_factory) -> Iterator[servers.Assistant]:
 
 
 def bot_texts(driver) -> list[str]:
-    from selenium.webdriver.common.by import By
-
-    return [
-        li.get_attribute("textContent") for li in driver.find_elements(By.CSS_SELECTOR, "li.bot")
-    ]
+    """The text of each answer shown, without its buttons."""
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll('li.bot'))"
+        ".map(function (li) { return li.firstChild.textContent; });"
+    )
 
 
 def send(driver, text: str, answers_before: int) -> list[str]:
@@ -56,7 +56,7 @@ def test_the_page_chats_in_the_servers_conversation_and_keeps_it_after_a_reload(
     page = f"{assistant.base_url}/webhooks/webchat/"
     with chromium() as driver:
         driver.get(page)
-        (cookie,) = [c for c in driver.get_cookies() if c["name"] == COOKIE]
+        (cookie,) = (c for c in driver.get_cookies() if c["name"] == COOKIE)
         assert (cookie["httpOnly"], cookie["sameSite"], cookie["path"]) == (
             True, "Lax", "/webhooks/webchat",
         )  # fmt: skip
@@ -64,7 +64,7 @@ def test_the_page_chats_in_the_servers_conversation_and_keeps_it_after_a_reload(
         assert driver.execute_script("return localStorage.getItem('send-assistant-id')") is None
 
         first = send(driver, "who can help with school transport", 0)
-        assert first[0].startswith("These can help:")
+        assert "1. SEND Travel Assistance" in first[0]
         conversation = cookie["value"].split(".")[0]
         assert conversation.startswith("web-")
 
