@@ -87,11 +87,10 @@ def caller_number(caller: str) -> str | None:
 
 
 def caller_key(form: Any) -> str:
-    """What a call's conversation is keyed by: the number, or the CallSid when withheld."""
-    caller = (form.get("From") or "").strip()
-    if not withheld(caller):
-        return caller
-    return f"call:{form.get('CallSid') or uuid.uuid4().hex}"
+    """What a call's conversation is keyed by: the caller's phone number, or the CallSid
+    when there is none (withheld, or not a phone number at all)."""
+    number = caller_number((form.get("From") or "").strip())
+    return number or f"call:{form.get('CallSid') or uuid.uuid4().hex}"
 
 
 def xml(reply: VoiceResponse) -> HTTPResponse:

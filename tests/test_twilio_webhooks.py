@@ -303,6 +303,12 @@ def test_a_withheld_caller_is_keyed_by_the_call(caller):
     assert not withheld("+447700900456")
 
 
+def test_a_caller_with_no_phone_number_is_keyed_by_the_call_too():
+    for caller in ("client:Anonymous", "sip:someone@example.org", "447700900456"):
+        assert caller_key({"From": caller, "CallSid": "CA9"}) == "call:CA9"
+    assert caller_key({"From": "anonymous"}).startswith("call:")  # never one shared key
+
+
 def test_two_withheld_callers_never_share_a_conversation(channels, loaded_engine):
     turn = StubTurn()
 
