@@ -12,7 +12,7 @@ import pytest
 from actions.listen import AGAIN, TURNED_ON
 from channels.webchat_session import COOKIE
 from scripts import servers
-from tests.browser import chromium, require_chromium
+from tests.browser import axe_violations, chromium, describe, require_chromium
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.e2e
@@ -62,6 +62,8 @@ def test_the_page_chats_in_the_servers_conversation_and_keeps_it_after_a_reload(
         )  # fmt: skip
         assert driver.execute_script("return document.cookie") == ""  # out of the page's reach
         assert driver.execute_script("return localStorage.getItem('send-assistant-id')") is None
+        violations = axe_violations(driver)
+        assert violations == [], describe(violations)
 
         first = send(driver, "who can help with school transport", 0)
         assert "1. SEND Travel Assistance" in first[0]
