@@ -5,6 +5,7 @@ FROM python:3.10-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
+    APP_ENV=production \
     PYTHONPATH=/app \
     PIP_NO_CACHE_DIR=1 \
     RASA_TELEMETRY_ENABLED=false \

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from bot.config import PROJECT_ROOT, load_settings
+from bot.config import PROJECT_ROOT, exit_if_unsafe, load_settings
 from bot.db import make_engine, upgrade
 from bot.directory import DirectoryError
 from bot.directory.easyread import MAX_SUMMARY_WORDS
@@ -317,9 +317,11 @@ def cmd_outbox_deliver(_args: argparse.Namespace) -> int:
 def cmd_outbox_run(_args: argparse.Namespace) -> int:
     from bot.notify.worker import main as run_worker
 
+    settings = load_settings()
+    exit_if_unsafe(settings)  # it sends with the real credentials
     _engine()  # migrate first
     logging.getLogger().setLevel(logging.INFO)
-    return run_worker(load_settings())
+    return run_worker(settings)
 
 
 def cmd_outbox_dead(_args: argparse.Namespace) -> int:

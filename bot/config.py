@@ -15,6 +15,9 @@ log = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEV_PSEUDONYM_KEY = "development-only-key-change-me"
+# Keys anyone can read (this file, compose.yaml, deploy/k8s): never with real credentials.
+PUBLIC_PSEUDONYM_KEYS = frozenset({DEV_PSEUDONYM_KEY, "change-me-to-a-long-random-secret"})
+DEVELOPMENT = "development"
 # With no TWILIO_AUTH_TOKEN, webhooks are still signed and checked, with this local token:
 # `python scripts/sms_try.py` signs with it, so the channel can be tried with no account.
 DEV_TWILIO_AUTH_TOKEN = "local-development-token"  # noqa: S105 (public, local only)
@@ -78,6 +81,14 @@ class Settings:
     assistant_now: str = ""  # ISO 8601; fixes "now" for opening hours in tests and demos
     directory_warm_up: bool = True
     cache_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "var" / "cache")
+    app_env: str = "production"
+    rest_token: str = ""
+    webchat_secret_key: str = ""
+
+    @property
+    def development(self) -> bool:
+        """True when ``APP_ENV=development`` (``make run`` sets it unless told otherwise)."""
+        return self.app_env == DEVELOPMENT
 
     @property
     def twilio_signing_token(self) -> str:
@@ -149,4 +160,45 @@ def load_settings(environ_file: Path | None = None) -> Settings:
         cache_dir=Path(_env("CACHE_DIR", str(var_dir / "cache"), dotenv)),
         directory_warm_up=_env("DIRECTORY_WARM_UP", "1", dotenv).lower()
         not in ("0", "false", "no"),
+        app_env=_env("APP_ENV", "production", dotenv).strip().lower(),
+        rest_token=_env("REST_TOKEN", "", dotenv),
+        webchat_secret_key=_env("WEBCHAT_SECRET_KEY", "", dotenv),
     )
+
+
+def dotenv_value(name: str, environ_file: Path | None = None) -> str:
+    """``name`` from the environment or ``.env``; "" when set in neither."""
+    return os.environ.get(name) or _read_dotenv(environ_file or PROJECT_ROOT / ".env").get(name, "")
+
+
+def unsafe_settings(settings: Settings) -> str | None:
+    """Why these settings must not serve anyone, or None: real Twilio or Telegram
+    credentials with a pseudonym key anyone can read (then a family's pseudonym, and
+    through it their conversation, could be worked out from their phone number)."""
+    if settings.pseudonym_key not in PUBLIC_PSEUDONYM_KEYS:
+        return None
+    real = [
+        name
+        for name, value in (
+            ("TWILIO_ACCOUNT_SID", settings.twilio_account_sid),
+            ("TWILIO_AUTH_TOKEN", settings.twilio_auth_token),
+            ("TELEGRAM_BOT_TOKEN", settings.telegram_bot_token),
+        )
+        if value
+    ]
+    if not real:
+        return None
+    return (
+        f"Refusing to start: {' and '.join(real)} {'is' if len(real) == 1 else 'are'} set, "
+        "but PSEUDONYM_KEY is a development key that anyone can read. "
+        "Set PSEUDONYM_KEY to a long random secret in .env, made with: "
+        "python -c 'import secrets; print(secrets.token_hex(32))'"
+    )
+
+
+def exit_if_unsafe(settings: Settings) -> None:
+    """Stop the process with a clear message when :func:`unsafe_settings` says so."""
+    reason = unsafe_settings(settings)
+    if reason:
+        log.critical(reason)
+        raise SystemExit(reason)

@@ -23,10 +23,9 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import date
 from typing import Any
-from urllib.parse import urlencode
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -36,7 +35,7 @@ from twilio.twiml import TwiML
 from twilio.twiml.voice_response import VoiceResponse
 
 from bot import contacts
-from bot.config import Settings, load_settings
+from bot.config import Settings, exit_if_unsafe, load_settings
 from bot.db import shared_engine
 from bot.directory.records import Directory, Entry
 from bot.directory.store import load_directory
@@ -56,7 +55,7 @@ from bot.speech.config import SpeechSettings, load_speech_settings
 from bot.speech.hints import speech_hints
 from channels import voice_twiml as twiml
 from channels.audio import Speaker, audio_response, open_cache
-from channels.twilio_auth import TwilioSignature
+from channels.twilio_auth import TwilioSignature, sorted_url, twilio_params
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +65,32 @@ DIRECTORY_TTL = 60.0
 MAX_MISSES = 2
 RECORD_SECONDS = 120
 PHONE = re.compile(r"^\+\d{8,15}$")
-# Caller ids Twilio gives a withheld number: ANONYMOUS, RESTRICTED, UNKNOWN on a keypad.
+# Caller ids Twilio gives a withheld number: ANONYMOUS, RESTRICTED, UNKNOWN on a keypad,
+# or the words themselves (any case), or nothing at all.
 ANONYMOUS = {"+266696687", "+7378742833", "+8656696"}
+WITHHELD_WORDS = {"anonymous", "restricted", "unknown", "private", "unavailable", "withheld"}
 ASK, MENU, ANSWERED, CHOOSE, CONSENT = "ask", "menu", "answered", "choose", "consent"
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+
+
+def withheld(caller: str) -> bool:
+    """True for a withheld caller id: blank, a word such as "anonymous", or Twilio's
+    keypad spellings of those words."""
+    caller = caller.strip()
+    return not caller or caller.lower() in WITHHELD_WORDS or caller in ANONYMOUS
+
+
+def caller_number(caller: str) -> str | None:
+    """The caller's phone number, when there is one we could text or ring."""
+    return caller if PHONE.match(caller) and not withheld(caller) else None
+
+
+def caller_key(form: Any) -> str:
+    """What a call's conversation is keyed by: the caller's phone number, or the CallSid
+    when there is none (withheld, or not a phone number at all)."""
+    number = caller_number((form.get("From") or "").strip())
+    return number or f"call:{form.get('CallSid') or uuid.uuid4().hex}"
 
 
 def xml(reply: VoiceResponse) -> HTTPResponse:
@@ -86,7 +106,9 @@ class VoiceInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> VoiceInput:
-        return cls(load_settings(), load_speech_settings())
+        settings = load_settings()
+        exit_if_unsafe(settings)
+        return cls(settings, load_speech_settings())
 
     def __init__(self, settings: Settings, speech: SpeechSettings) -> None:
         self.settings, self.speech = settings, speech
@@ -127,16 +149,19 @@ class VoiceInput(InputChannel):
         return self._directory
 
     def url(self, route: str, **query: Any) -> str:
-        base = f"{self.settings.public_url}/webhooks/{CHANNEL}/{route}"
-        return f"{base}?{urlencode(query)}" if query else base
+        """Our public URL for ``route``, its query keys sorted as Twilio will call it."""
+        return sorted_url(f"{self.settings.public_url}/webhooks/{CHANNEL}/{route}", **query)
 
     def signature_ok(self, request: Request) -> bool:
         """Check X-Twilio-Signature against the public URL Twilio called."""
         return self.signature.ok(request)
 
     def sender(self, request: Request) -> str:
-        caller = request.form.get("From") or request.form.get("CallSid") or "unknown"
-        return pseudonymise(self.settings.pseudonym_key, CHANNEL, caller)
+        """The conversation: the caller's number, or for a withheld number this one call
+        (two withheld callers never share a conversation, nor can erase each other's)."""
+        return pseudonymise(
+            self.settings.pseudonym_key, CHANNEL, caller_key(twilio_params(request))
+        )
 
     def say(self, target: TwiML, text: str, private: str = "") -> None:
         self.speaker.say(target, text, private)
@@ -175,7 +200,7 @@ class VoiceInput(InputChannel):
 
     def _signed(
         self, handler: Callable[[Request], Awaitable[HTTPResponse]]
-    ) -> Callable[[Request], Awaitable[HTTPResponse]]:
+    ) -> Callable[[Request], Coroutine[Any, Any, HTTPResponse]]:
         async def checked(request: Request) -> HTTPResponse:
             if not self.signature_ok(request):
                 log.warning("voice: rejected a request with a missing or wrong signature")
@@ -259,9 +284,9 @@ class VoiceInput(InputChannel):
             return self.record(reply)
         if mode == CHOOSE:
             options = twiml.choices(await self.last_turn(request))
-            payload = next((p for k, p, _t in options if k == key), None)
-            if payload is not None:
-                return await self.converse(request, payload, 0, on_new_message)
+            chosen = next((p for k, p, _t in options if k == key), "")
+            if chosen:
+                return await self.converse(request, chosen, 0, on_new_message)
         return await self.repeat(request, mode)
 
     def whos_who(self, mode: str, key: str) -> HTTPResponse:
@@ -322,7 +347,7 @@ class VoiceInput(InputChannel):
         message = UserMessage(
             text, collector, self.sender(request), input_channel=CHANNEL, message_id=message_id
         )
-        turn = asyncio.create_task(on_new_message(message))
+        turn: asyncio.Task[Any] = asyncio.ensure_future(on_new_message(message))
         done, _ = await asyncio.wait({turn}, timeout=REPLY_WITHIN)
         if turn not in done:
             self.tasks.add(turn)
@@ -391,7 +416,9 @@ class VoiceInput(InputChannel):
         reply = VoiceResponse()
         phone = request.form.get("From") or ""
         text = twiml.sms_text(await self.last_turn(request))
-        if not PHONE.match(phone) or phone in ANONYMOUS:
+        if withheld(phone):
+            note = phrases.NO_TEXT_HIDDEN
+        elif caller_number(phone) is None:
             note = phrases.NO_TEXT
         elif not text:
             note = phrases.NOTHING_TO_SEND
@@ -446,8 +473,7 @@ class VoiceInput(InputChannel):
         return xml(reply)
 
     def caller_number(self, request: Request) -> str | None:
-        phone = request.form.get("From") or ""
-        return phone if PHONE.match(phone) and phone not in ANONYMOUS else None
+        return caller_number(request.form.get("From") or "")
 
     def call_back_answer(self, request: Request, yes: bool) -> HTTPResponse:
         """1: keep the number with the case and tell the team; anything else: no call back.

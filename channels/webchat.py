@@ -1,10 +1,13 @@
-"""A small web chat page, served by the Rasa server, that talks to Rasa's REST channel.
+"""A small web chat page, served by the Rasa server, with its own message endpoint.
 
-Open http://localhost:5005/webhooks/webchat/ . Replies are shown as text, never as HTML.
-Every answer has a Listen button: the page posts the answer's text to ``/listen``, which
-makes one audio file for it (only for words the assistant really said in that chat) and
-returns its address under ``/audio/``. With "Read answers out loud" ticked (or after the
-person says "read it to me"), each new answer plays by itself.
+Open http://localhost:5005/webhooks/webchat/ . The server gives the page a conversation
+id in a signed, HttpOnly cookie (``channels/webchat_session.py``); the page posts each
+message to ``/webhooks/webchat/message`` and never names a sender itself. Replies are
+shown as text, never as HTML. Every answer has a Listen button: the page posts the
+answer's text to ``/listen``, which makes one audio file for it (only for words the
+assistant really said in that conversation) and returns its address under ``/audio/``.
+With "Read answers out loud" ticked (or after the person says "read it to me"), each new
+answer plays by itself.
 """
 
 from __future__ import annotations
@@ -13,24 +16,31 @@ import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from rasa.shared.core.events import BotUttered, UserUttered
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.config import Settings, load_settings
+from bot.config import Settings, exit_if_unsafe, load_settings
 from bot.speech.config import SpeechSettings
 from channels.audio import ReplyAudio, audio_response
+from channels.webchat_session import ConversationCookie
 
 log = logging.getLogger(__name__)
 PAGE = Path(__file__).resolve().parent / "static" / "webchat.html"
-MAX_SENDER, MAX_TEXTS, MAX_TEXT = 128, 10, 5000
+CHANNEL = "webchat"
+MAX_TEXTS, MAX_TEXT, MAX_MESSAGE = 10, 5000, 5000
 RECENT_EVENTS = 200
 NOT_SAID = "I can only read out answers I gave in this chat."
 NO_AUDIO = "Sorry, I cannot make the sound right now. Please read the answer on the screen."
-BAD_REQUEST = "Please send the sender and the texts to read."
+BAD_REQUEST = "Please send the texts to read."
+BAD_MESSAGE = "Please send a message of up to 5000 characters."
+NO_CHAT = "Please open the chat page again."
+NOT_NOW = "Sorry, I cannot answer right now. Please try again in a minute."
+CROSS_SITE = "Messages are only taken from the chat page itself."
 
 
 def answers_said(events: list[Any], texts: list[str]) -> tuple[list[dict[str, Any]], str] | None:
@@ -55,22 +65,36 @@ def answers_said(events: list[Any], texts: list[str]) -> tuple[list[dict[str, An
     return messages, found[texts[-1]][1]
 
 
-def listen_request(body: Any) -> tuple[str, list[str]] | None:
-    """The sender and texts of a listen request; None unless both are present and sensible."""
-    if not isinstance(body, dict):
-        return None
-    sender, texts = body.get("sender"), body.get("texts")
-    if not isinstance(sender, str) or not 0 < len(sender) <= MAX_SENDER:
-        return None
+def listen_request(body: Any) -> list[str] | None:
+    """The texts of a listen request; None unless there are one to ten sensible ones."""
+    texts = body.get("texts") if isinstance(body, dict) else None
     if not isinstance(texts, list) or not 0 < len(texts) <= MAX_TEXTS:
         return None
     if not all(isinstance(t, str) and 0 < len(t) <= MAX_TEXT for t in texts):
         return None
-    return sender, texts
+    return texts
+
+
+def message_text(body: Any) -> str | None:
+    """The text of a chat message; None unless it is a string of 1 to 5000 characters."""
+    text = body.get("message") if isinstance(body, dict) else None
+    if not isinstance(text, str) or not 0 < len(text.strip()) or len(text) > MAX_MESSAGE:
+        return None
+    return text
+
+
+def same_site(request: Request, public_url: str) -> bool:
+    """True unless the browser says the request came from another site's page."""
+    origin = request.headers.get("Origin")
+    if not origin:
+        return True
+    host = urlsplit(origin).netloc
+    return host in (request.host, urlsplit(public_url).netloc)
 
 
 class WebChatInput(InputChannel):
-    """Serves the chat page and its answers' audio; messages go through the REST channel."""
+    """Serves the chat page, takes its messages in the cookie's conversation, and makes
+    its answers' audio."""
 
     @classmethod
     def name(cls) -> str:
@@ -78,17 +102,21 @@ class WebChatInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> WebChatInput:
-        return cls(load_settings())
+        settings = load_settings()
+        exit_if_unsafe(settings)
+        return cls(settings)
 
     def __init__(self, settings: Settings, speech: SpeechSettings | None = None) -> None:
+        self.settings = settings
         self.audio = ReplyAudio(settings, speech)
+        self.cookie = ConversationCookie(settings)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webchat = Blueprint("webchat_page", __name__)
 
         @webchat.route("/", methods=["GET"])
-        async def page(_request: Request) -> HTTPResponse:
-            return response.html(
+        async def page(request: Request) -> HTTPResponse:
+            page = response.html(
                 PAGE.read_text(encoding="utf-8"),
                 headers={
                     "Content-Security-Policy": "default-src 'self'; style-src 'unsafe-inline'; "
@@ -96,6 +124,12 @@ class WebChatInput(InputChannel):
                     "Cache-Control": "no-cache",
                 },
             )
+            conversation, new = self.cookie.conversation(request)
+            return self.cookie.give(page, conversation) if new else page
+
+        @webchat.route("/message", methods=["POST"])
+        async def message(request: Request) -> HTTPResponse:
+            return await self.message(request, on_new_message)
 
         @webchat.route("/listen", methods=["POST"])
         async def listen(request: Request) -> HTTPResponse:
@@ -111,15 +145,37 @@ class WebChatInput(InputChannel):
 
         return webchat
 
-    async def listen(self, request: Request) -> HTTPResponse:
-        """Make the audio for answers the assistant gave this sender; return its address."""
+    async def message(
+        self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> HTTPResponse:
+        """One message from the page: a turn in the cookie's conversation (a new one, with
+        its cookie, if there is none); the bot's messages as JSON, as Rasa's REST gives."""
+        if not same_site(request, self.settings.public_url):
+            return response.json({"message": CROSS_SITE}, status=403)
+        text = message_text(_json(request))
+        if text is None:
+            return response.json({"message": BAD_MESSAGE}, status=400)
+        conversation, new = self.cookie.conversation(request)
+        collector = CollectingOutputChannel()
         try:
-            asked = listen_request(request.json)
-        except Exception:  # not JSON at all
-            asked = None
-        if asked is None:
+            await on_new_message(UserMessage(text, collector, conversation, input_channel=CHANNEL))
+        except Exception:
+            log.exception("webchat: the turn failed")
+            return response.json({"message": NOT_NOW}, status=503)
+        reply = response.json(collector.messages)
+        return self.cookie.give(reply, conversation) if new else reply
+
+    async def listen(self, request: Request) -> HTTPResponse:
+        """Make the audio for answers the assistant gave in this conversation; return its
+        address."""
+        if not same_site(request, self.settings.public_url):
+            return response.json({"message": CROSS_SITE}, status=403)
+        texts = listen_request(_json(request))
+        if texts is None:
             return response.json({"message": BAD_REQUEST}, status=400)
-        sender, texts = asked
+        sender = self.cookie.read(request)
+        if sender is None:
+            return response.json({"message": NO_CHAT}, status=403)
         try:
             tracker = await request.app.ctx.agent.tracker_store.retrieve(sender)
         except Exception:
@@ -135,3 +191,10 @@ class WebChatInput(InputChannel):
         audio = rendered.audio
         url = f"/webhooks/webchat/audio/{audio.filename}"
         return response.json({"url": url, "type": audio.content_type, "engine": audio.engine})
+
+
+def _json(request: Request) -> Any:
+    try:
+        return request.json
+    except Exception:  # not JSON at all
+        return None

@@ -32,6 +32,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
 import yaml
 from twilio.request_validator import RequestValidator
 
@@ -197,19 +198,16 @@ def bench_voice(assistant: servers.Assistant) -> None:
 
 def bench_listen(assistant: servers.Assistant) -> None:
     print('Web chat "Listen" (time to the audio file of a whole answer)')
-    answer = assistant.say("bench-listen", "who can help with school transport")[0]["text"]
-    body = json.dumps({"sender": "bench-listen", "texts": [answer]}).encode()
+    chat = httpx.Client(base_url=assistant.base_url, timeout=60)
+    chat.get("/webhooks/webchat/")  # the page gives the conversation cookie
+    said = chat.post(
+        "/webhooks/webchat/message", json={"message": "who can help with school transport"}
+    )
+    answer = said.json()[0]["text"]
     for label in ("uncached answer", "cached answer"):
         started = time.perf_counter()
-        request = urllib.request.Request(  # noqa: S310 (loopback)
-            f"{assistant.base_url}/webhooks/webchat/listen",
-            data=body,
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=60) as reply:  # noqa: S310
-            url = json.loads(reply.read())["url"]
-        with urllib.request.urlopen(f"{assistant.base_url}{url}", timeout=30) as audio:  # noqa: S310
-            size = len(audio.read())
+        url = chat.post("/webhooks/webchat/listen", json={"texts": [answer]}).json()["url"]
+        size = len(chat.get(url, timeout=30).content)
         took = time.perf_counter() - started
         print(f"  {label}: {took * 1000:.0f} ms ({size // 1024} KB)")
 

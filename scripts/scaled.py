@@ -15,6 +15,7 @@ import argparse
 import contextlib
 import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -181,12 +182,13 @@ class Scaled:
     def say(
         self, sender: str, message: str, server: int | None = None, timeout: float = 60.0
     ) -> list[dict[str, Any]]:
-        """One message over Rasa's REST channel, through the balancer or to one server."""
+        """One message over Rasa's REST channel (with the run's REST token), through the
+        balancer or to one server."""
         base = self.base_url if server is None else self.rasa_url(server)
         request = urllib.request.Request(  # noqa: S310 (loopback only)
             f"{base}/webhooks/rest/webhook",
             data=json.dumps({"sender": sender, "message": message}).encode(),
-            headers={"Content-Type": "application/json"},
+            headers=servers.rest_headers(self.env.get("REST_TOKEN", "")),
         )
         with urllib.request.urlopen(request, timeout=timeout) as reply:  # noqa: S310
             return list(json.loads(reply.read()))
@@ -327,8 +329,10 @@ def start(
         **production_env(
             database_url, tracker_url, redis_url, f"http://127.0.0.1:{actions_port}/webhook"
         ),
+        "APP_ENV": "production",  # the REST channel needs the token, as in production
         **(env or {}),
     }
+    child_env["REST_TOKEN"] = child_env.get("REST_TOKEN") or secrets.token_urlsafe(24)
     output = subprocess.DEVNULL if quiet else None
     subprocess.run(  # the schema and the sample directory, as `make db` does
         [sys.executable, "-m", "bot", "db", "upgrade"], cwd=ROOT, env=child_env, check=True,
@@ -431,6 +435,7 @@ def main() -> int:
         f"(behind 127.0.0.1:{scaled.actions_port})\n"
         f"  Web chat:       {scaled.base_url}/webhooks/webchat/\n"
         f"  REST channel:   POST {scaled.base_url}/webhooks/rest/webhook\n"
+        f"                  with Authorization: Bearer {scaled.env['REST_TOKEN']}\n"
         "Press Ctrl-C to stop.\n",
         flush=True,
     )

@@ -8,6 +8,7 @@ Prints where to talk to the assistant once both servers answer.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import time
@@ -16,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.config import Settings, load_settings  # noqa: E402
+from bot.config import DEVELOPMENT, Settings, load_settings  # noqa: E402
 from scripts import servers  # noqa: E402
 
 
@@ -31,6 +32,14 @@ def _first_admin_hint(settings: Settings) -> str:
         "  No staff accounts yet. Make the first admin:\n"
         "    .venv/bin/python -m bot staff add you@example.org --role admin\n"
     )
+
+
+def _rest_note() -> str:
+    """How the REST channel is reached in this run (open only in development)."""
+    env = servers.app_env(dict(os.environ))
+    if env == DEVELOPMENT:
+        return "                 (open: APP_ENV=development)\n"
+    return f"                 (APP_ENV={env}: needs Authorization: Bearer <REST_TOKEN>)\n"
 
 
 def main() -> int:
@@ -62,6 +71,7 @@ def main() -> int:
         f"  Web chat:      {base}/webhooks/webchat/\n"
         f"  REST channel:  POST {base}/webhooks/rest/webhook  "
         '{"sender": "me", "message": "hello"}\n'
+        f"{_rest_note()}"
         f"  Action server: http://localhost:{settings.actions_port}/health\n"
         "  Outbox worker: sends queued messages (python -m bot outbox dead lists failures)\n"
         f"  Staff console: http://localhost:{settings.staff_port}/login\n"

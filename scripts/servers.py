@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +21,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.config import DEVELOPMENT, dotenv_value  # noqa: E402
+
 DEFAULT_MODEL = ROOT / "models" / "send-assistant.tar.gz"
 STARTUP_TIMEOUT = 300.0
 
@@ -33,6 +38,7 @@ class Assistant:
     workdir: Path
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     staff_port: int | None = None
+    rest_token: str = ""
 
     @property
     def staff_url(self) -> str:
@@ -43,17 +49,32 @@ class Assistant:
         return f"http://127.0.0.1:{self.rasa_port}"
 
     def say(self, sender: str, message: str, timeout: float = 30.0) -> list[dict[str, Any]]:
-        """Send one message over Rasa's REST channel and return the bot's messages."""
+        """Send one message over Rasa's REST channel and return the bot's messages
+        (with the REST token, when the servers were started with one)."""
         request = urllib.request.Request(  # noqa: S310 (loopback only)
             f"{self.base_url}/webhooks/rest/webhook",
             data=json.dumps({"sender": sender, "message": message}).encode(),
-            headers={"Content-Type": "application/json"},
+            headers=rest_headers(self.rest_token),
         )
         with urllib.request.urlopen(request, timeout=timeout) as reply:  # noqa: S310
             return list(json.loads(reply.read()))
 
     def alive(self) -> bool:
         return all(p.poll() is None for p in self.processes)
+
+
+def rest_headers(token: str) -> dict[str, str]:
+    """Headers for Rasa's REST channel: JSON, and the bearer token if there is one."""
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return headers
+
+
+def app_env(env: dict[str, str]) -> str:
+    """APP_ENV for servers started here: as set (environment, ``env`` or ``.env``), else
+    development, so `make run`, the tests and `make eval` can use the REST channel."""
+    return env.get("APP_ENV") or dotenv_value("APP_ENV") or DEVELOPMENT
 
 
 def _bin(name: str) -> str:
@@ -134,6 +155,7 @@ def start(
         "DIRECTORY_WARM_UP": "1",  # the catalog is built before the action server answers
         **(env or {}),
     }
+    child_env["APP_ENV"] = app_env(child_env)
     if workdir is not None:
         workdir.mkdir(parents=True, exist_ok=True)
         child_env["DATABASE_URL"] = (env or {}).get(
@@ -148,7 +170,10 @@ def start(
             cwd=ROOT, env=child_env, check=True, stdout=subprocess.DEVNULL,
         )  # fmt: skip
     output = subprocess.DEVNULL if quiet else None
-    assistant = Assistant(rasa_port, actions_port, workdir or ROOT / "var", staff_port=staff_port)
+    assistant = Assistant(
+        rasa_port, actions_port, workdir or ROOT / "var", staff_port=staff_port,
+        rest_token=child_env.get("REST_TOKEN") or dotenv_value("REST_TOKEN"),
+    )  # fmt: skip
     if staff_port is not None:  # the staff console (staff/), on the same database
         assistant.processes.append(
             subprocess.Popen(
@@ -208,7 +233,17 @@ def start(
         raise RuntimeError("The Rasa server or the action server did not start.")
     # One conversation turn loads the model's graph and the directory ranking, so the
     # first real message is not the slow one.
-    assistant.say("warm-up", "/greet", timeout=120)
+    try:
+        assistant.say("warm-up", "/greet", timeout=120)
+    except urllib.error.HTTPError as error:
+        stop(assistant)
+        if error.code != 401:
+            raise
+        raise RuntimeError(
+            "The REST channel refused the warm-up message (401): with APP_ENV="
+            f"{child_env['APP_ENV']} it needs REST_TOKEN. Set APP_ENV=development "
+            "or REST_TOKEN (see .env.example)."
+        ) from error
     return assistant
 
 

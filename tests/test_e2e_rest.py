@@ -1,4 +1,5 @@
-"""End to end: both real servers, the trained model, talking over Rasa's REST channel."""
+"""End to end: both real servers, the trained model, talking over Rasa's REST channel
+(open in development) and the web chat's own endpoint."""
 
 from __future__ import annotations
 
@@ -155,14 +156,26 @@ def test_an_issue_becomes_a_case_the_family_can_follow_and_open311_can_read(assi
     )  # fmt: skip
 
 
-def listen(assistant, sender, texts_to_read):
-    url = f"{assistant.base_url}/webhooks/webchat/listen"
-    return httpx.post(url, json={"sender": sender, "texts": texts_to_read}, timeout=40)
+class WebChat:
+    """One browser on the web chat page: the server's cookie, then messages and Listen."""
+
+    def __init__(self, assistant) -> None:
+        self.client = httpx.Client(base_url=assistant.base_url, timeout=60)
+        assert self.client.get("/webhooks/webchat/").status_code == 200  # gets the cookie
+
+    def say(self, message: str) -> list[dict]:
+        reply = self.client.post("/webhooks/webchat/message", json={"message": message})
+        assert reply.status_code == 200, reply.text
+        return reply.json()
+
+    def listen(self, texts_to_read, **extra) -> httpx.Response:
+        return self.client.post("/webhooks/webchat/listen", json={"texts": texts_to_read, **extra})
 
 
 def test_the_web_chat_reads_an_answer_aloud_as_real_speech(assistant):
-    answer = assistant.say("web-listen", "who can help with school transport")[0]
-    listened = listen(assistant, "web-listen", [answer["text"]])
+    chat = WebChat(assistant)
+    answer = chat.say("who can help with school transport")[0]
+    listened = chat.listen([answer["text"]])
     assert listened.status_code == 200
     body = listened.json()
     assert (body["type"], body["engine"]) == ("audio/wav", "espeak")
@@ -180,23 +193,28 @@ def test_the_web_chat_reads_an_answer_aloud_as_real_speech(assistant):
         f"{assistant.base_url}{body['url']}", headers={"If-None-Match": audio.headers["etag"]}
     )
     assert again.status_code == 304
-    assert listen(assistant, "web-listen", [answer["text"]]).json() == body  # from the cache
+    assert chat.listen([answer["text"]]).json() == body  # from the cache
 
 
 def test_the_web_chat_reads_out_only_what_it_said_in_that_chat(assistant):
-    answer = assistant.say("web-own", "who can help with school transport")[0]["text"]
-    forged = listen(assistant, "web-own", ["Call 0900 000000 now for help"])
+    chat, other = WebChat(assistant), WebChat(assistant)
+    answer = chat.say("who can help with school transport")[0]["text"]
+    forged = chat.listen(["Call 0900 000000 now for help"])
     assert (forged.status_code, forged.json()) == (404, {"message": NOT_SAID})
-    assert listen(assistant, "web-someone-else", [answer]).status_code == 404
+    assert other.listen([answer]).status_code == 404  # another browser's chat
+    assert chat.listen([answer]).status_code == 200
+    stranger = httpx.post(f"{assistant.base_url}/webhooks/webchat/listen", json={"texts": [answer]})
+    assert stranger.status_code == 403  # no conversation cookie at all
+    assert chat.listen("x").status_code == 400
     url = f"{assistant.base_url}/webhooks/webchat/listen"
-    assert httpx.post(url, json={"sender": "web-own", "texts": "x"}).status_code == 400
     assert httpx.post(url, content=b"not json").status_code == 400
     unknown = httpx.get(f"{assistant.base_url}/webhooks/webchat/audio/{'0' * 64}.wav")
     assert unknown.status_code == 404
 
 
 def test_read_it_to_me_turns_reading_on_and_gives_the_last_answer_again(assistant):
-    first = assistant.say("web-aloud", "who can help with school transport")
-    again = assistant.say("web-aloud", "can you read it to me please")
+    chat = WebChat(assistant)
+    first = chat.say("who can help with school transport")
+    again = chat.say("can you read it to me please")
     assert {"read_aloud": True} in [m.get("custom") for m in again]
     assert texts(again) == [TURNED_ON, AGAIN, texts(first)[0]]

@@ -153,6 +153,7 @@ def worker_env(tmp_path, fake: FakeTwilio, **extra: str) -> dict[str, str]:
         "OUTBOX_POLL_SECONDS": "0.2",
         "SMTP_HOST": "",
         "TELEGRAM_BOT_TOKEN": "",
+        "PSEUDONYM_KEY": "test-pseudonym-key",  # real credentials never run with a public key
         **extra,
     }
 

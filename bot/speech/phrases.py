@@ -28,6 +28,7 @@ MENU_OUTRO = "Press 9 to hear the topics again. Or tell me in your own words."
 ANYTHING_ELSE = "Is there anything else? Tell me now, or hang up to finish."
 TEXT_SENT = "I will send that to this phone by text. It may take a minute."
 NO_TEXT = "Sorry, I cannot send a text to this phone."
+NO_TEXT_HIDDEN = "Sorry, your number is hidden, so I cannot text you. Press 9 to hear it again."
 NOTHING_TO_SEND = "Sorry, I have no answer to send yet. Please ask me first."
 RECORD_PROMPT = (
     "Please leave your message after the beep. Say which service it is about. "
@@ -45,8 +46,8 @@ GOODBYE = "Thank you for calling. Goodbye."
 
 PROMPTS = (
     WELCOME, ASK, NOT_HEARD, NOT_UNDERSTOOD, TRY_AGAIN, AFTER_ANSWER, MENU_INTRO, MENU_OUTRO,
-    ANYTHING_ELSE, TEXT_SENT, NO_TEXT, NOTHING_TO_SEND, RECORD_PROMPT, CALL_BACK_QUESTION,
-    HIDDEN_NUMBER, NO_RECORDING, SLOW, ERROR, GOODBYE,
+    ANYTHING_ELSE, TEXT_SENT, NO_TEXT, NO_TEXT_HIDDEN, NOTHING_TO_SEND, RECORD_PROMPT,
+    CALL_BACK_QUESTION, HIDDEN_NUMBER, NO_RECORDING, SLOW, ERROR, GOODBYE,
 )  # fmt: skip
 
 # The keypad menu: the same main topics, in the same order, as the chat's topic menu.
