@@ -131,6 +131,7 @@ def test_keyboard_only_skip_link_then_search(site, browser):
     box = browser.switch_to.active_element
     assert box.get_attribute("id") == "q"
     box.send_keys("school taxi", Keys.ENTER)
+    WebDriverWait(browser, 60).until(lambda d: "/whos-who/search?" in d.current_url)
     assert browser.current_url == f"{base}/whos-who/search?q=school+taxi"
     assert "1 result for \u201cschool taxi\u201d." in text_of(browser)
     assert browser.find_element(By.TAG_NAME, "h2").text == "SEND Travel Assistance"
