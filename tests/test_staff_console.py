@@ -11,16 +11,18 @@ import asyncio
 import csv
 import io
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event, update
 from sqlalchemy.engine import Engine
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from bot.config import load_settings
 from bot.db import make_engine
+from bot.directory.store import save_directory
 from bot.notify.outbox import DEAD, dead_letters, deliver_due, enqueue, messages_for
 from bot.notify.senders import TwilioSmsSender
 from bot.routing.cases import get_case, history
@@ -52,18 +54,40 @@ def routing():
 
 
 @pytest.fixture
-def console(loaded_engine: Engine, routing, tmp_path: Path) -> Iterator[tuple]:
-    tracker_db = tmp_path / "tracker.db"
-    seeded = seed(loaded_engine, routing, tracker_db)
-    make_accounts(loaded_engine)
+def console(any_engine: Engine, sample_directory, routing, tmp_path: Path) -> Iterator[tuple]:
+    """The console over SQLite, then over PostgreSQL (production's database), with the
+    conversation in a Rasa tracker store of the same kind."""
+    save_directory(any_engine, sample_directory)
+    if any_engine.dialect.name == "sqlite":
+        tracker = make_engine(f"sqlite:///{tmp_path / 'tracker.db'}")
+    else:
+        server_clock_elsewhere(any_engine)
+        tracker = any_engine  # the tracker's events table in the test's own schema
+    seeded = seed(any_engine, routing, tracker)
+    make_accounts(any_engine)
     app = create_app(
-        loaded_engine,
+        any_engine,
         load_settings(),
         routing=routing,
-        tracker_engine=make_engine(f"sqlite:///{tracker_db}"),
+        tracker_engine=tracker,
         var_dir=tmp_path / "var",
     )
-    yield app, loaded_engine, seeded
+    yield app, any_engine, seeded
+    if tracker is not any_engine:
+        tracker.dispose()
+
+
+def server_clock_elsewhere(engine: Engine, zone: str = "America/New_York") -> None:
+    """A PostgreSQL server whose ``TimeZone`` is not UTC: it hands times back in that zone,
+    and the console must still show and filter on a UK clock."""
+
+    @event.listens_for(engine, "connect")
+    def _zone(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"set time zone '{zone}'")
+        cursor.close()
+
+    engine.dispose()  # connections made before now had the server's zone
 
 
 def client_for(app, role: str | None) -> TestClient:
@@ -416,7 +440,15 @@ def test_feedback_charts_and_a_csv_that_spreadsheets_will_not_run(console):
     assert "average 2.3 from 3" in page  # the chart's description names every value
     csv_text = team.get("/feedback/export.csv").text
     rows = list(csv.reader(io.StringIO(csv_text)))
-    assert rows[0] == ["id", "received", "channel", "service", "rating", "themes", "feedback"]
+    assert rows[0] == [
+        "id",
+        "received (UK time)",
+        "channel",
+        "service",
+        "rating",
+        "themes",
+        "feedback",
+    ]
     cells = [cell for row in rows for cell in row]
     assert '\'=HYPERLINK("http://evil.example.org") taxi late' in cells
     assert not any(c.startswith(("=", "+", "-", "@")) for c in cells)
@@ -574,3 +606,38 @@ def test_the_first_admin_is_made_from_the_command_line(tmp_path, monkeypatch, ca
     engine = make_engine(f"sqlite:///{tmp_path / 'app.db'}")
     assert authenticate(engine, "boss@example.org", PASSWORD).account is not None
     assert [e.action for e in audit.recent(engine)] == ["account created"]
+
+
+def test_times_are_shown_and_filtered_on_a_uk_clock_whatever_the_database(console):
+    """SQLite hands back naive UTC; PostgreSQL (here set to New York time) aware times in its
+    own zone. Both show 00:30 on 1 July for feedback given at 23:30 UTC on 30 June (BST)."""
+    app, engine, _ = console
+    from bot.db import session_scope
+    from bot.feedback.store import FeedbackRow, NewFeedback, record_feedback
+    from bot.staff.audit import AuditRow
+
+    midsummer = datetime(2026, 6, 30, 23, 30, tzinfo=timezone.utc)
+    winter = datetime(2026, 1, 15, 12, 0, tzinfo=timezone.utc)
+    late, _ = record_feedback(
+        engine,
+        NewFeedback("sms", "sms-late", "t-late", "sendiass", 5, "late night thanks", (), False),
+    )
+    with session_scope(engine) as session:
+        session.execute(
+            update(FeedbackRow).where(FeedbackRow.id == late).values(created_at=midsummer)
+        )
+        session.add(AuditRow(at=winter, actor="someone@example.org", action="login", target=""))
+        session.add(AuditRow(at=midsummer, actor="someone@example.org", action="logout", target=""))
+    team = client_for(app, "local_offer")
+    july = team.get("/feedback?from=2026-07-01&to=2026-07-01").text
+    assert "late night thanks" in july and "01 Jul 2026, 00:30" in july
+    assert "2026-07: average 5.0 from 1" in july  # the chart's month is the UK month
+    june = team.get("/feedback?from=2026-06-01&to=2026-06-30").text
+    assert "late night thanks" not in june and "No feedback in this period." in june
+    rows = list(csv.reader(io.StringIO(team.get("/feedback/export.csv?from=2026-07-01").text)))
+    assert [r[1:3] for r in rows[1:] if r[6] == "late night thanks"] == [
+        ["2026-07-01 00:30", "sms"]
+    ]
+    audit_page = client_for(app, "admin").get("/audit").text
+    assert "15 Jan 2026, 12:00" in audit_page  # GMT
+    assert "01 Jul 2026, 00:30" in audit_page  # BST

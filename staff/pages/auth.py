@@ -7,7 +7,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from bot.staff import audit
 from bot.staff.access import HOME, PUBLIC, SIGNED_IN
-from bot.staff.accounts import LOCK_MINUTES, authenticate
+from bot.staff.accounts import LOCK_MINUTES, authenticate, normalise_email
 from staff.render import render
 from staff.security import flash, form_value, page, sign_in
 
@@ -50,7 +50,7 @@ async def login(request: Request) -> Response:
         )
     result = authenticate(engine, email, str(password))
     if result.account is None:
-        audit.record(engine, email[:200], f"login {result.problem}")
+        audit.record(engine, normalise_email(email)[:200], f"login {result.problem}")
         message = (
             f"Too many wrong passwords. This account is locked for {LOCK_MINUTES} minutes. "
             "An admin can unlock it sooner."
