@@ -25,12 +25,13 @@ from bot.db import make_engine
 from bot.directory.store import save_directory
 from bot.notify.outbox import DEAD, dead_letters, deliver_due, enqueue, messages_for
 from bot.notify.senders import TwilioSmsSender
-from bot.routing.cases import get_case, history
+from bot.routing.cases import get_case, history, service_message
 from bot.routing.rules import load_routing
 from bot.safety_log import get_flag
 from bot.staff import audit
 from bot.staff.accounts import LOCK_MINUTES, MAX_FAILURES, find_account
 from bot.staff.directory_edit import history as entry_history
+from bot.staff.inbox import case_messages
 from staff.app import create_app
 from tests.conftest import DATA
 from tests.fakes.twilio_api import FakeTwilio
@@ -256,16 +257,78 @@ def test_a_case_can_be_passed_to_another_service(console):
         follow_redirects=False,
     )
     assert reply.headers["location"] == "/cases"  # no longer theirs to see
+    assert (
+        f"Case {reference} was passed to SEND Team (0-25). The family will be told."
+        in travel.get("/cases").text
+    )
     assert get_case(engine, reference).service_key == "send_team"
     assert travel.get(f"/cases/{reference}").status_code == 404
     assert client_for(app, "send_team").get(f"/cases/{reference}").status_code == 200
     note = history(engine, reference)[-1].note
     assert note == "reassigned from travel_assistance to send_team: EHCP transport"
-    sent = [m for m in messages_for(engine, "https://www.example.org/hooks/send-team")]
-    assert any(
-        f"acknowledge it in the staff console: http://localhost:5080/cases/{reference}" in m.body
-        for m in sent
+
+    # The new service hears of it exactly as a new case is sent (the same message, kind and
+    # links to the family, so "delete my data" reaches it and delivery marks the case sent).
+    case = get_case(engine, reference)
+    (notice,) = (
+        m
+        for m in messages_for(engine, "https://www.example.org/hooks/send-team")
+        if m.case_reference == reference
     )
+    assert (notice.channel, notice.kind, notice.person, notice.case_reference) == (
+        "webhook",
+        "service",
+        FAMILY_SENDER,
+        reference,
+    )
+    assert notice.body == (
+        f"New case {reference} (normal) from the SEND Local Offer assistant.\n"
+        "Category: transport\nChannel: sms\n"
+        "What the family said:\nthe school taxi didnt turn up again\n\n"
+        f"Please acknowledge it in the staff console: http://localhost:5080/cases/{reference}"
+    )
+    assert notice.body == service_message(case, "http://localhost:5080")
+    (first,) = messages_for(engine, "travel-assistance@example.org")
+    assert first.kind == notice.kind and first.person == notice.person  # one way to tell
+
+    # The family is told on their own channel who has their case now, in easy-read words.
+    (family,) = messages_for(engine, FAMILY_SENDER)
+    assert (family.channel, family.kind, family.case_reference) == ("sms", "case_update", reference)
+    assert (
+        family.body == f"Your case {reference} is now with SEND Team (0-25). They will contact you."
+    )
+    assert [m.id for m in case_messages(engine, reference)] == [first.id, notice.id, family.id]
+
+    # Passed back: the first service is told again (a new message, not a duplicate).
+    local_offer = client_for(app, "local_offer")
+    page = local_offer.get(f"/cases/{reference}")
+    local_offer.post(
+        f"/cases/{reference}/reassign",
+        data={"csrf_token": csrf_of(page.text), "service": "travel_assistance"},
+    )
+    assert len(messages_for(engine, "travel-assistance@example.org")) == 2
+    assert [m.body for m in messages_for(engine, FAMILY_SENDER)][-1] == (
+        f"Your case {reference} is now with SEND Travel Assistance. They will contact you."
+    )
+
+
+def test_a_case_passed_on_for_a_family_who_gave_no_way_to_reach_them_tells_only_the_service(
+    console,
+):
+    app, engine, seeded = console
+    team = client_for(app, "local_offer")
+    reference = seeded.ehcp.reference  # raised on the web chat, no contact kept
+    page = team.get(f"/cases/{reference}")
+    team.post(
+        f"/cases/{reference}/reassign",
+        data={"csrf_token": csrf_of(page.text), "service": "sendiass"},
+    )
+    (notice,) = messages_for(engine, "sendiass-cases@example.org")
+    assert notice.kind == "service" and notice.case_reference == reference
+    assert [m.recipient for m in case_messages(engine, reference)] == [
+        "https://www.example.org/hooks/send-team",
+        "sendiass-cases@example.org",
+    ]
 
 
 def test_overdue_and_escalated_cases_come_first_and_show_it(console, routing):
