@@ -402,6 +402,8 @@ INVENTORY: tuple[Table, ...] = (
             "session_version",
             "created_at",
             "last_login_at",
+            "must_change_password",
+            "password_changed_at",
         ),  # fmt: skip
     ),
     Table(

@@ -29,7 +29,7 @@ from bot.routing.cases import get_case, history, service_message
 from bot.routing.rules import load_routing
 from bot.safety_log import get_flag
 from bot.staff import audit
-from bot.staff.accounts import LOCK_MINUTES, MAX_FAILURES, find_account
+from bot.staff.accounts import LOCK_MINUTES, MAX_FAILURES, create_account, find_account
 from bot.staff.directory_edit import history as entry_history
 from bot.staff.inbox import case_messages
 from staff.app import create_app
@@ -121,6 +121,7 @@ def route_table(seeded: Seeded, engine: Engine) -> list[tuple[str, str, dict, se
     taxi, flag = seeded.taxi.reference, seeded.flag_id
     spare = find_account(engine, ACCOUNTS["send_team"][0])
     assert spare is not None
+    nobody = create_account(engine, "spare@example.org", PASSWORD, "local_offer")  # to reset
     dead = enqueue(engine, "email", "nobody@example.org", "x")
     return [
         ("GET", "/", {}, EVERYONE),
@@ -150,7 +151,10 @@ def route_table(seeded: Seeded, engine: Engine) -> list[tuple[str, str, dict, se
         ("POST", "/accounts/new", {"email": "not an email"}, {"admin"}),
         ("POST", f"/accounts/{spare.id}/unlock", {}, {"admin"}),
         ("POST", f"/accounts/{spare.id}/active", {"active": "yes"}, {"admin"}),
+        ("POST", f"/accounts/{nobody.id}/password", {}, {"admin"}),
         ("GET", "/audit", {}, {"admin"}),
+        ("GET", "/password", {}, EVERYONE),
+        ("POST", "/password", {"current_password": ""}, EVERYONE),
     ]
 
 
@@ -422,17 +426,172 @@ def test_session_cookie_is_signed_httponly_samesite_and_secure_on_https(loaded_e
     assert other.get("/accounts", follow_redirects=False).status_code == 303  # to /login
 
 
-def test_switching_an_account_off_ends_its_session(console):
+def _log_in(app, email: str, password: str):
+    """One login attempt in a fresh browser: the client and the reply."""
+    client = TestClient(app, base_url="http://testserver")
+    page = client.get("/login")
+    reply = client.post(
+        "/login",
+        data={"csrf_token": csrf_of(page.text), "email": email, "password": password},
+        follow_redirects=False,
+    )
+    return client, reply
+
+
+def test_switching_an_account_off_ends_its_session_and_it_cannot_log_in(console):
     app, engine, _ = console
     travel = client_for(app, "travel")
     assert travel.get("/cases").status_code == 200
     admin = client_for(app, "admin")
     account = find_account(engine, "travel@example.org")
     assert account is not None
-    admin.post(
+    done = admin.post(
         f"/accounts/{account.id}/active", data={"csrf_token": _session_token(admin), "active": "no"}
     )
-    assert travel.get("/cases", follow_redirects=False).status_code == 303
+    assert "travel@example.org is now off." in done.text
+    reply = travel.get("/cases", follow_redirects=False)
+    assert (reply.status_code, reply.headers["location"]) == (303, "/login?next=/cases")
+    _, refused = _log_in(app, "travel@example.org", PASSWORD)  # the right password
+    assert refused.status_code == 401
+    assert "The email address or password is not right" in refused.text  # no hint it exists
+    actions = [(e.action, e.target) for e in audit.recent(engine, limit=2)]
+    assert actions == [("login off", ""), ("account switched off", "travel@example.org")]
+    admin.post(
+        f"/accounts/{account.id}/active",
+        data={"csrf_token": _session_token(admin), "active": "yes"},
+    )
+    _, welcome = _log_in(app, "travel@example.org", PASSWORD)
+    assert (welcome.status_code, welcome.headers["location"]) == (303, "/cases")
+
+
+def _password_form(client: TestClient, current: str, new: str, confirm: str | None = None):
+    page = client.get("/password")
+    return client.post(
+        "/password",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "current_password": current,
+            "new_password": new,
+            "confirm_password": new if confirm is None else confirm,
+        },
+        follow_redirects=False,
+    )
+
+
+def _stored_hash(engine: Engine, email: str) -> str:
+    from bot.db import session_scope
+    from bot.staff.accounts import StaffAccountRow
+
+    account = find_account(engine, email)
+    assert account is not None
+    with session_scope(engine) as session:
+        return str(session.get(StaffAccountRow, account.id).password_hash)
+
+
+def test_staff_change_their_own_password_and_other_sessions_end(console):
+    from argon2 import PasswordHasher
+
+    app, engine, _ = console
+    here, elsewhere = client_for(app, "travel"), client_for(app, "travel")
+    before = _stored_hash(engine, "travel@example.org")
+    new = "a brand new travel password"
+
+    fields = {"current_password": PASSWORD, "new_password": new, "confirm_password": new}
+    forged = here.post("/password", data={**fields, "csrf_token": "forged"})
+    assert forged.status_code == 403 and "This form has expired" in forged.text
+    for current, chosen, confirm, problem in [
+        ("not my password", new, new, "Your current password is not right"),
+        (PASSWORD, "too short", "too short", "The new password must be at least 12 characters"),
+        (PASSWORD, new, new + "!", "The two new passwords are not the same"),
+        (PASSWORD, PASSWORD, PASSWORD, "The new password must be different from the current one"),
+    ]:
+        reply = _password_form(here, current, chosen, confirm)
+        assert reply.status_code == 400 and problem in reply.text, problem
+    assert _stored_hash(engine, "travel@example.org") == before  # nothing changed yet
+
+    done = _password_form(here, PASSWORD, new)
+    assert (done.status_code, done.headers["location"]) == (303, "/cases")
+    assert (
+        "Your password is changed. You were logged out everywhere else." in here.get("/cases").text
+    )
+    assert here.get("/cases").status_code == 200  # this session goes on
+    ended = elsewhere.get("/cases", follow_redirects=False)
+    assert ended.headers["location"] == "/login?next=/cases"  # the other one has ended
+    stored = _stored_hash(engine, "travel@example.org")
+    assert stored.startswith("$argon2id$") and PasswordHasher().verify(stored, new)
+    assert _log_in(app, "travel@example.org", PASSWORD)[1].status_code == 401
+    assert _log_in(app, "travel@example.org", new)[1].status_code == 303
+    mine = [(e.action, e.detail) for e in audit.recent(engine, actor="travel@example.org")]
+    assert mine[:3] == [("login", ""), ("login wrong", ""), ("password changed", "")]
+    assert mine.count(("password change refused", "current_password")) == 1
+    assert mine.count(("password change refused", "new_password")) == 2
+    assert mine.count(("password change refused", "confirm_password")) == 1
+
+
+def test_an_admin_resets_a_password_to_a_one_time_password_changed_at_next_login(console):
+    import re
+
+    app, engine, _ = console
+    travel = client_for(app, "travel")
+    admin = client_for(app, "admin")
+    account = find_account(engine, "travel@example.org")
+    me = find_account(engine, "admin@example.org")
+    assert account is not None and me is not None
+
+    own = admin.post(f"/accounts/{me.id}/password", data={"csrf_token": _session_token(admin)})
+    assert "Change your own password with" in own.text  # not reset: nothing to show
+    shown = admin.post(
+        f"/accounts/{account.id}/password", data={"csrf_token": _session_token(admin)}
+    )
+    assert shown.status_code == 200 and shown.headers["cache-control"] == "no-store"
+    assert "Password reset for travel@example.org" in shown.text
+    assert "This is the only time it is shown." in shown.text
+    match = re.search(r'id="one-time-password">([^<]+)<', shown.text)
+    assert match
+    one_time = match.group(1)
+    assert re.fullmatch(r"[a-hjkmnp-z2-9]{4}(-[a-hjkmnp-z2-9]{4}){3}", one_time)
+    assert "must choose a new password" in admin.get("/accounts").text
+    (entry,) = audit.recent(engine, limit=1)
+    assert (entry.actor, entry.action, entry.target, entry.detail) == (
+        "admin@example.org", "password reset", "travel@example.org", "must change at next login",
+    )  # fmt: skip
+    assert all(one_time not in e.detail for e in audit.recent(engine))
+
+    ended = travel.get("/cases", follow_redirects=False)
+    assert ended.headers["location"] == "/login?next=/cases"  # their session has ended
+    assert _log_in(app, "travel@example.org", PASSWORD)[1].status_code == 401
+    client, first = _log_in(app, "travel@example.org", one_time)
+    assert (first.status_code, first.headers["location"]) == (303, "/password")
+    for path in ("/cases", "/feedback", f"/cases/{'TW-ANY123'}"):
+        held = client.get(path, follow_redirects=False)
+        assert (held.status_code, held.headers["location"]) == (303, "/password"), path
+    page = client.get("/password").text
+    assert "An admin reset your password. Choose a new one before you go on." in page
+    done = _password_form(client, one_time, "my own new travel password")
+    assert (done.status_code, done.headers["location"]) == (303, "/cases")
+    assert client.get("/cases").status_code == 200
+    changed = find_account(engine, "travel@example.org")
+    assert changed is not None and not changed.must_change_password
+    assert _log_in(app, "travel@example.org", one_time)[1].status_code == 401  # used once
+    assert _log_in(app, "travel@example.org", "my own new travel password")[1].status_code == 303
+
+
+def test_a_reset_unlocks_a_locked_account(console):
+    app, engine, _ = console
+    for _attempt in range(MAX_FAILURES):
+        _log_in(app, "travel@example.org", "wrong")
+    account = find_account(engine, "travel@example.org")
+    assert account is not None and account.locked_until is not None
+    admin = client_for(app, "admin")
+    shown = admin.post(
+        f"/accounts/{account.id}/password", data={"csrf_token": _session_token(admin)}
+    )
+    import re
+
+    match = re.search(r'id="one-time-password">([^<]+)<', shown.text)
+    assert match
+    _, reply = _log_in(app, "travel@example.org", match.group(1))
+    assert (reply.status_code, reply.headers["location"]) == (303, "/password")
 
 
 def test_an_admin_makes_a_service_account_that_then_logs_in(console):
