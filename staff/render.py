@@ -73,7 +73,7 @@ def render(
     values = {
         "account": account,
         "csrf_token": csrf_token(request),
-        "navigation": navigation(request) if account else [],
+        "navigation": navigation(request) if account and not account.must_change_password else [],
         "flash": take_flash(request),
         "nonce": getattr(request.state, "nonce", ""),
         "home": HOME.get(account.role, "/") if account else "/login",
