@@ -567,7 +567,7 @@ def test_an_admin_resets_a_password_to_a_one_time_password_changed_at_next_login
         assert (held.status_code, held.headers["location"]) == (303, "/password"), path
     page = client.get("/password").text
     assert "An admin reset your password. Choose a new one before you go on." in page
-    assert 'href="/cases"' not in page  # no sections to go to until it is changed
+    assert 'href="/feedback"' not in page  # no sections to go to until it is changed
     done = _password_form(client, one_time, "my own new travel password")
     assert (done.status_code, done.headers["location"]) == (303, "/cases")
     assert client.get("/cases").status_code == 200
