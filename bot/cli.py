@@ -221,8 +221,10 @@ def cmd_privacy_retention(args: argparse.Namespace) -> int:
     days = args.days if args.days is not None else settings.retention_days
     tracker = make_engine(settings.tracker_database_url)
     audio = (settings.audio_dir, PROJECT_ROOT / "domain.yml")
-    report = run_retention(_engine(), tracker, days, audio=audio)
+    audit_days = args.audit_days if args.audit_days is not None else settings.audit_retention_days
+    report = run_retention(_engine(), tracker, days, audio=audio, audit_days=audit_days)
     say(f"Retention: removed what was older than {days} days.")
+    say(f"The staff audit log: removed entries older than {audit_days} days.")
     for kind, count in report.items():
         say(f"  {kind}: {count}")
     return 0
@@ -541,6 +543,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     retention = privacy.add_parser("retention", help="remove data older than RETENTION_DAYS")
     retention.add_argument("--days", type=int, help="override RETENTION_DAYS")
+    retention.add_argument("--audit-days", type=int, help="override AUDIT_RETENTION_DAYS")
     retention.set_defaults(func=cmd_privacy_retention)
     inventory = privacy.add_parser("inventory", help="every personal column and its rules")
     inventory.add_argument("--write", metavar="FILE", help="update that section of FILE")

@@ -75,6 +75,7 @@ class Settings:
     audio_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "var" / "audio")
     publish_dir: Path = field(default_factory=lambda: PROJECT_ROOT / "var" / "publish")
     retention_days: int = 180
+    audit_retention_days: int = 730  # the staff console's audit log: two years
     staff_port: int = 5080
     staff_public_url: str = "http://localhost:5080"
     staff_secret_key: str = ""
@@ -151,6 +152,7 @@ def load_settings(environ_file: Path | None = None) -> Settings:
         audio_dir=Path(_env("AUDIO_DIR", str(var_dir / "audio"), dotenv)),
         publish_dir=Path(_env("PUBLISH_DIR", str(var_dir / "publish"), dotenv)),
         retention_days=int(_env("RETENTION_DAYS", "180", dotenv)),
+        audit_retention_days=int(_env("AUDIT_RETENTION_DAYS", "730", dotenv)),
         staff_port=int(_env("STAFF_PORT", "5080", dotenv)),
         staff_public_url=_env(
             "STAFF_PUBLIC_URL", f"http://localhost:{_env('STAFF_PORT', '5080', dotenv)}", dotenv

@@ -23,6 +23,7 @@ from bot.routing.callbacks import erase_call_backs, expire_call_backs
 from bot.routing.cases import erase_cases, expire_cases
 from bot.safety_log import erase_flags, expire_flags
 from bot.speech.cache import erase_audio, expire_audio
+from bot.staff.audit import expire_audit
 
 APP = "application database"
 TRACKER = "Rasa tracker store"
@@ -59,6 +60,7 @@ def _others(*names: str) -> frozenset[str]:
 ROW_DELETED = "deleted"
 CASE_RETENTION = "removed RETENTION_DAYS after the case was raised, once it is closed"
 KEPT_FOR_STOP = "kept, so we never message you after STOP (only the pseudonym)"
+AUDIT_KEPT = "deleted after AUDIT_RETENTION_DAYS (2 years unless set), not RETENTION_DAYS"
 
 CONTACT_ROW = Personal(
     "part of your contact record", ROW_DELETED,
@@ -402,6 +404,8 @@ INVENTORY: tuple[Table, ...] = (
             "session_version",
             "created_at",
             "last_login_at",
+            "must_change_password",
+            "password_changed_at",
         ),  # fmt: skip
     ),
     Table(
@@ -409,12 +413,18 @@ INVENTORY: tuple[Table, ...] = (
         "what staff did in the console (case references and flag numbers, never message text)",
         {
             "actor": Personal(
-                "the staff member who acted (staff data)",
+                "the staff member who acted, or the email typed at a failed login (staff data)",
                 "kept: it is not your data",
-                "kept as the council's audit trail",
+                AUDIT_KEPT,
+            ),
+            "target": Personal(
+                "what they acted on: a case reference, a flag number, a staff email",
+                "kept: a case reference is no longer linked to you once your details are erased",
+                AUDIT_KEPT,
             ),
         },
-        _others("id", "at", "action", "target", "detail"),
+        _others("id", "at", "action", "detail"),
+        expire=expire_audit,
     ),
     Table(
         "directory_changes",
@@ -463,6 +473,13 @@ ELSEWHERE: tuple[Elsewhere, ...] = (
         "Twilio: voice recordings, and its copy of texts we sent and received",
         "deleted through Twilio's API (queued in the outbox, retried until done)",
         "deleted through Twilio's API after RETENTION_DAYS",
+    ),
+    Elsewhere(
+        "Staff console sessions: a signed cookie in the staff member's browser (their account "
+        "number, a form token and the last notice shown; no table, nothing about families)",
+        "not your data",
+        "ends after 8 hours, at log out, or when their password changes or the account is "
+        "switched off",
     ),
     Elsewhere(
         "Audio files in AUDIO_DIR",

@@ -56,6 +56,7 @@ class RetentionRun:
     audio_dir: Path | None = None
     keep_texts: frozenset[str] = frozenset()  # fixed texts whose audio is the same for all
     files: list[Path] = field(default_factory=list)
+    audit_cutoff: datetime | None = None  # the staff audit log's own, longer period
 
 
 def queue_twilio_deletions(session: Session, sids: Iterable[str]) -> int:

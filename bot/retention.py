@@ -4,7 +4,8 @@ Run daily from a scheduler: ``python -m bot privacy retention``. What happens to
 table is the ``expire`` rule in :mod:`bot.inventory`. Conversations live in Rasa's
 tracker store (an ``events`` table with a Unix ``timestamp``); the rest lives in the
 application database. Audio made for replies goes too (with ``audio``); the audio of
-fixed texts, the same for everyone, is kept.
+fixed texts, the same for everyone, is kept. The staff console's audit log is kept for its
+own, longer period (``AUDIT_RETENTION_DAYS``, two years unless set), then deleted.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy.engine import Engine
 
 from bot.db import session_scope
 from bot.privacy import RetentionRun
+from bot.staff.audit import AUDIT_RETENTION_DAYS
 
 
 def remove_old_conversations(tracker_engine: Engine, cutoff: datetime) -> int:
@@ -49,16 +51,25 @@ def run_retention(
     days: int,
     now: datetime | None = None,
     audio: tuple[Path, Path] | None = None,
+    audit_days: int = AUDIT_RETENTION_DAYS,
 ) -> dict[str, int]:
     """Apply the retention period to both stores and report what was changed, by table.
-    With ``audio`` (the audio folder and the domain file), old reply audio is removed too."""
-    cutoff = (now or datetime.now(timezone.utc)) - timedelta(days=days)
-    run = RetentionRun(cutoff)
+    With ``audio`` (the audio folder and the domain file), old reply audio is removed too.
+    The staff audit log has its own period, ``audit_days``."""
+    moment = now or datetime.now(timezone.utc)
+    cutoff = moment - timedelta(days=days)
+    audit_cutoff = moment - timedelta(days=audit_days)
+    run = RetentionRun(cutoff, audit_cutoff=audit_cutoff)
     if audio is not None:
         from bot.speech.prerender import fixed_pieces
 
         audio_dir, domain_path = audio
-        run = RetentionRun(cutoff, audio_dir, frozenset(fixed_pieces(engine, domain_path)))
+        run = RetentionRun(
+            cutoff,
+            audio_dir,
+            frozenset(fixed_pieces(engine, domain_path)),
+            audit_cutoff=audit_cutoff,
+        )
     report = {"events": remove_old_conversations(tracker_engine, cutoff)}
     report.update(remove_old_personal_data(engine, run))
     return report

@@ -41,6 +41,7 @@ ROUTES = [
     Route("/health", auth.health),
     Route("/login", auth.login, methods=["GET", "POST"]),
     Route("/logout", auth.logout, methods=["POST"]),
+    Route("/password", auth.password, methods=["GET", "POST"]),
     Route("/cases", cases.case_list),
     Route("/cases/{reference}", cases.case_detail),
     Route("/cases/{reference}/update", cases.case_update, methods=["POST"]),
@@ -62,6 +63,7 @@ ROUTES = [
     Route("/accounts/new", admin.account_new, methods=["GET", "POST"]),
     Route("/accounts/{account_id:int}/active", admin.account_active, methods=["POST"]),
     Route("/accounts/{account_id:int}/unlock", admin.account_unlock, methods=["POST"]),
+    Route("/accounts/{account_id:int}/password", admin.account_reset, methods=["POST"]),
     Route("/audit", admin.audit_log),
 ]
 

@@ -11,6 +11,7 @@ from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
 from bot.staff.access import AREAS, HOME, can
+from bot.staff.clock import uk
 from staff.security import csrf_token, take_flash
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -44,8 +45,8 @@ def error_list(errors: dict[str, str]) -> list[dict[str, str]]:
 
 
 def when(moment: Any) -> str:
-    """A date and time staff read easily: '24 Nov 2026, 14:05'."""
-    return f"{moment:%d %b %Y, %H:%M}" if moment else ""
+    """A date and time staff read easily, on a UK clock: '24 Nov 2026, 14:05'."""
+    return f"{uk(moment):%d %b %Y, %H:%M}" if moment else ""
 
 
 environment.filters["error_list"] = error_list
@@ -72,7 +73,7 @@ def render(
     values = {
         "account": account,
         "csrf_token": csrf_token(request),
-        "navigation": navigation(request) if account else [],
+        "navigation": navigation(request) if account and not account.must_change_password else [],
         "flash": take_flash(request),
         "nonce": getattr(request.state, "nonce", ""),
         "home": HOME.get(account.role, "/") if account else "/login",

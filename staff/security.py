@@ -2,7 +2,9 @@
 
 The session is Starlette's signed cookie (itsdangerous), HttpOnly, SameSite=Strict, and
 Secure when the console's public address is https. It holds the account id, the account's
-session version (bumped when an account is switched off) and the CSRF token.
+session version (bumped when an account is switched off or its password changes or is
+reset, which ends every session made before) and the CSRF token. An account whose password
+an admin reset reaches only the password page until it chooses a new one.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from bot.staff.accounts import Account, get_account
 
 Handler = Callable[[Request], Awaitable[Response]]
 SESSION_HOURS = 8
+CHANGE_FIRST = frozenset({"/password", "/logout"})  # all a reset account may use
 
 
 def csrf_token(request: Request) -> str:
@@ -78,6 +81,8 @@ def page(area: str) -> Callable[[Handler], Handler]:
             if area != PUBLIC:
                 if account is None:
                     return RedirectResponse(f"/login?next={quote(request.url.path)}", 303)
+                if account.must_change_password and request.url.path not in CHANGE_FIRST:
+                    return RedirectResponse("/password", 303)
                 if not can(account, area):
                     return render(request, "error.html", {"status": 403}, status_code=403)
             if request.method == "POST":
@@ -98,3 +103,9 @@ def page(area: str) -> Callable[[Handler], Handler]:
 def form_value(request: Request, name: str) -> str:
     value = request.state.form.get(name)
     return value.strip() if isinstance(value, str) else ""
+
+
+def form_secret(request: Request, name: str) -> str:
+    """A password field exactly as typed (spaces are part of a password)."""
+    value = request.state.form.get(name)
+    return value if isinstance(value, str) else ""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
@@ -15,6 +14,7 @@ from bot.routing.cases import Case, create_case
 from bot.routing.rules import Decision, Routing
 from bot.safety_log import flag_conversation
 from bot.staff.accounts import ADMIN, LOCAL_OFFER, SAFEGUARDING, SERVICE, create_account
+from tests.databases import current_schema
 
 PASSWORD = "a long test password"
 ACCOUNTS = {
@@ -41,7 +41,7 @@ def make_accounts(engine: Engine) -> None:
         create_account(engine, email, PASSWORD, role, service)
 
 
-def seed(engine: Engine, routing: Routing, tracker_db: Path | None = None) -> Seeded:
+def seed(engine: Engine, routing: Routing, tracker: Engine | None = None) -> Seeded:
     """Two cases, three pieces of feedback and one safety flag."""
     remember_contact(engine, "sms", FAMILY_SENDER, FAMILY_PHONE)
     taxi = create_case(
@@ -90,14 +90,15 @@ def seed(engine: Engine, routing: Routing, tracker_db: Path | None = None) -> Se
                 consent,
             ),
         )
-    if tracker_db is not None:
-        write_conversation(tracker_db, FLAGGED_SENDER)
+    if tracker is not None:
+        write_conversation(tracker, FLAGGED_SENDER)
     flag_id = flag_conversation(engine, FLAGGED_SENDER, "telegram", ("self_harm",))
     return Seeded(taxi, ehcp, flag_id)
 
 
-def write_conversation(tracker_db: Path, sender: str) -> None:
-    """Save a conversation with Rasa's own SQL tracker store (what the server writes)."""
+def write_conversation(tracker: Engine, sender: str) -> None:
+    """Save a conversation with Rasa's own SQL tracker store (what the server writes), in
+    the database (and, on PostgreSQL, the schema) that ``tracker`` reads."""
     import asyncio
 
     from rasa.core.tracker_store import SQLTrackerStore
@@ -105,15 +106,30 @@ def write_conversation(tracker_db: Path, sender: str) -> None:
     from rasa.shared.core.events import BotUttered, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tracker_db))
-    tracker = DialogueStateTracker.from_events(
+    url = tracker.url
+    if url.get_backend_name() == "sqlite":
+        store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(url.database))
+    else:
+        schema = current_schema(tracker)
+        store = SQLTrackerStore(
+            Domain.empty(),
+            dialect="postgresql",
+            host=url.host,
+            port=url.port,
+            db=str(url.database),
+            username=url.username,
+            password=url.password,
+            query={"options": f"-csearch_path={schema}"} if schema else None,
+        )
+    conversation = DialogueStateTracker.from_events(
         sender,
         [
             UserUttered("I don't feel safe at home tonight", timestamp=1_790_000_000),
             BotUttered("If you are in danger now, call 999.", timestamp=1_790_000_001),
         ],
     )
-    asyncio.run(store.save(tracker))
+    asyncio.run(store.save(conversation))
+    store.engine.dispose()
 
 
 def csrf_of(html: str) -> str:

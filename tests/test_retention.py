@@ -101,6 +101,7 @@ def test_retention_removes_only_what_is_too_old(engine, tmp_path):
         "safety_flags": 2,
         "speech_audio": 0,  # not asked for (no audio folder)
         "call_backs": 0,
+        "staff_audit": 0,  # its own, longer period
     }
     with tracker.connect() as connection:
         assert [r.sender_id for r in connection.execute(select(events))] == ["new", "new"]
@@ -158,3 +159,64 @@ def test_old_reply_audio_goes_and_the_audio_of_fixed_texts_stays(loaded_engine, 
     assert sorted(p.name for p in audio_dir.iterdir()) == ["new-reply.mp3", "old-fixed.mp3"]
     with session_scope(loaded_engine) as session:
         assert sorted(session.scalars(select(AudioRow.key))) == ["new-reply", "old-fixed"]
+
+
+def _audit_at(engine, *ages_in_days: int) -> None:  # type: ignore[no-untyped-def]
+    from bot.staff.audit import AuditRow
+
+    with session_scope(engine) as session:
+        for age in ages_in_days:
+            session.add(
+                AuditRow(
+                    at=NOW - timedelta(days=age), actor="jo@example.org", action="login",
+                    target=f"{age} days old", detail="",
+                )
+            )  # fmt: skip
+
+
+def _audit_left(engine) -> list[str]:  # type: ignore[no-untyped-def]
+    from bot.staff.audit import AuditRow
+
+    with session_scope(engine) as session:
+        return list(session.scalars(select(AuditRow.target).order_by(AuditRow.id)))
+
+
+def test_the_staff_audit_log_is_kept_two_years_then_deleted(any_engine, tmp_path):
+    """Longer than families' data (RETENTION_DAYS), on SQLite and on PostgreSQL."""
+    tracker, _ = _tracker(tmp_path)
+    _audit_at(any_engine, 1, 200, 729, 731, 1000)
+
+    report = run_retention(any_engine, tracker, days=180, now=NOW)
+
+    assert report["staff_audit"] == 2
+    assert _audit_left(any_engine) == ["1 days old", "200 days old", "729 days old"]
+    report = run_retention(any_engine, tracker, days=180, now=NOW, audit_days=100)
+    assert report["staff_audit"] == 2
+    assert _audit_left(any_engine) == ["1 days old"]
+
+
+def test_the_retention_command_reads_audit_retention_days(tmp_path, monkeypatch, capsys):
+    from bot.cli import main
+    from bot.db import upgrade
+
+    database = tmp_path / "app.db"
+    engine = make_engine(f"sqlite:///{database}")
+    upgrade(engine)
+    _tracker(tmp_path)
+    now = datetime.now(timezone.utc)
+    from bot.staff.audit import AuditRow
+
+    with session_scope(engine) as session:
+        for age in (10, 40):
+            session.add(AuditRow(at=now - timedelta(days=age), actor="jo@example.org",
+                                 action="login", target=f"{age}", detail=""))  # fmt: skip
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{database}")
+    monkeypatch.setenv("TRACKER_DATABASE_URL", f"sqlite:///{tmp_path / 'tracker.db'}")
+    monkeypatch.setenv("AUDIO_DIR", str(tmp_path / "audio"))
+    monkeypatch.setenv("AUDIT_RETENTION_DAYS", "30")
+    assert main(["privacy", "retention"]) == 0
+    out = capsys.readouterr().out
+    assert "The staff audit log: removed entries older than 30 days.\n" in out
+    assert "  staff_audit: 1\n" in out
+    with session_scope(engine) as session:
+        assert list(session.scalars(select(AuditRow.target))) == ["10"]

@@ -121,6 +121,11 @@ def check_page(driver, name: str, folder: Path | None = None) -> None:
         reset_zoom(driver)
 
 
+def shows(driver, text: str, timeout: float = 10) -> bool:
+    """The page shows ``text`` (waiting for the answer to a form just sent)."""
+    return bool(wait_for(lambda: text in driver.page_source, timeout=timeout))
+
+
 def log_in(driver, assistant: servers.Assistant, email: str, password: str = PASSWORD) -> None:
     """Log in with the keyboard alone: Tab to each field, type, Enter."""
     from selenium.webdriver.common.keys import Keys
@@ -160,7 +165,7 @@ def test_an_admin_makes_a_service_account_that_acknowledges_a_family_s_sms_case(
         tab_to(driver, by_name("service"))
         press(driver, "SEND Travel")  # type-ahead picks the service in the list
         activate(driver, by_text("Make the account"))
-        assert "Account made for travel.officer@example.org" in driver.page_source
+        assert shows(driver, "Account made for travel.officer@example.org")
         log_out(driver)
 
         log_in(driver, assistant, "travel.officer@example.org", "a new officer password")
@@ -170,11 +175,11 @@ def test_an_admin_makes_a_service_account_that_acknowledges_a_family_s_sms_case(
         )
         assert other not in driver.page_source  # send_team's case is not theirs
         activate(driver, by_text(reference))
-        assert "the school taxi didnt turn up again this morning" in driver.page_source
+        assert shows(driver, "the school taxi didnt turn up again this morning")
         type_into(driver, by_name("message"), "We will ring you on Monday.")
         before = len(fake_twilio.sent)
         activate(driver, starting("Save and tell the family"))
-        assert f"Case {reference} is now acknowledged." in driver.page_source
+        assert shows(driver, f"Case {reference} is now acknowledged.")
     expected = f"Your case {reference} has been picked up by the team.\nWe will ring you on Monday."
     arrived = wait_for(
         lambda: [s for s in fake_twilio.sent[before:] if s["To"] == phone], timeout=30
@@ -206,10 +211,10 @@ def test_the_safeguarding_lead_reviews_a_flag_with_a_note(assistant):
         log_in(driver, assistant, LEAD)
         assert driver.current_url.endswith("/flags")
         activate(driver, by_text(f"Flag {flag_id}"))
-        assert "i want to kill myself" in driver.page_source  # the conversation, for this role
+        assert shows(driver, "i want to kill myself")  # the conversation, for this role
         type_into(driver, by_name("note"), "Called the family; no immediate risk.")
         activate(driver, by_text("Mark as reviewed"))
-        assert f"Flag {flag_id} is marked as reviewed." in driver.page_source
+        assert shows(driver, f"Flag {flag_id} is marked as reviewed.")
     assert rows(assistant, "select reviewed_by, review_note from safety_flags where id = ?",
                 flag_id) == [(LEAD, "Called the family; no immediate risk.")]  # fmt: skip
 
@@ -229,10 +234,10 @@ def test_publishing_you_said_we_did_texts_the_family_who_asked_to_hear(assistant
         tab_to(driver, by_name("service"))
         press(driver, "SEND Travel")
         activate(driver, by_text("Preview"))
-        assert "<strong>1</strong> family will be sent this" in driver.page_source
+        assert shows(driver, "<strong>1</strong> family will be sent this")
         before = len(fake_twilio.sent)
         activate(driver, by_text("Publish and tell families"))
-        assert "Published. 1 families will be sent it" in driver.page_source
+        assert shows(driver, "Published. 1 families will be sent it")
     arrived = wait_for(lambda: [s for s in fake_twilio.sent[before:] if s["To"] == phone])
     assert [s["Body"] for s in arrived] == [
         "You said: School taxis were late.\nWe did: We changed the taxi firm on 3 routes.\n"
@@ -250,10 +255,10 @@ def test_editing_a_directory_entry_changes_the_assistant_s_answer(assistant):
         activate(driver, starting("Change this entry"))
         type_into(driver, by_name("phone"), "07700 900999", clear=True)
         activate(driver, by_text("Check and preview"))
-        assert "SEND Travel Assistance: Help getting to school" in driver.page_source
+        assert shows(driver, "SEND Travel Assistance: Help getting to school")
         assert "Call 07700 900999." in driver.page_source
         activate(driver, by_text("Save"))
-        assert "SEND Travel Assistance: edited." in driver.page_source
+        assert shows(driver, "SEND Travel Assistance: edited.")
         assert "local.offer@example.org" in driver.page_source  # the history says who
 
     def answer() -> str:
@@ -287,7 +292,7 @@ def test_every_page_passes_axe_at_wcag_2_2_aa_at_100_and_400_percent(assistant, 
             check_page(driver, name, folder if name not in ("not-allowed", "not-found") else None)
         driver.get(f"{assistant.staff_url}/directory/new")
         activate(driver, by_text("Check and preview"))  # an empty form: every error shown
-        assert "There is a problem" in driver.page_source
+        assert shows(driver, "There is a problem")
         check_page(driver, "entry-errors")
         log_out(driver)
         log_in(driver, assistant, LEAD)
@@ -308,3 +313,49 @@ def press_enter_on_empty_login(driver) -> None:
     tab_to(driver, by_name("email"))
     press(driver, Keys.ENTER)
     wait_for(lambda: "There is a problem" in driver.page_source, timeout=10)
+
+
+def words_of(element) -> str:  # type: ignore[no-untyped-def]
+    """An element's whole text, with what is there only for screen readers."""
+    return " ".join((element.get_attribute("textContent") or "").split())
+
+
+def test_a_reset_password_is_changed_at_the_next_login_with_the_keyboard(assistant, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    folder = Path(SCREENSHOTS) if SCREENSHOTS else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    email = "reset.me@example.org"
+    staff_add(assistant, email, "local_offer")
+    with chromium() as driver:
+        log_in(driver, assistant, ADMIN)
+        activate(driver, lambda e: words_of(e) == f"Reset password for {email}")
+        assert shows(driver, "Password reset for")
+        one_time = driver.find_element(By.ID, "one-time-password").text
+        assert len(one_time) == 19 and one_time.count("-") == 3
+        check_page(driver, "account-reset", folder)
+        log_out(driver)
+
+        log_in(driver, assistant, email, one_time)
+        assert driver.current_url.endswith("/password")  # nothing else until it is changed
+        assert "An admin reset your password. Choose a new one" in driver.page_source
+        check_page(driver, "password-first")
+        type_into(driver, by_name("current_password"), one_time)
+        type_into(driver, by_name("new_password"), "my very own password")
+        type_into(driver, by_name("confirm_password"), "my very own password")
+        press(driver, Keys.ENTER)
+        wait_for(lambda: driver.current_url.endswith("/cases"), timeout=10)
+        assert "Your password is changed." in driver.page_source
+
+        activate(driver, by_text("Change your password"))
+        wait_for(lambda: driver.current_url.endswith("/password"), timeout=10)
+        check_page(driver, "password", folder)
+        activate(driver, by_text("Change my password"))  # nothing typed: the errors
+        assert shows(driver, "There is a problem")
+        check_page(driver, "password-errors")
+        log_out(driver)
+        log_in(driver, assistant, email, "my very own password")
+    assert rows(
+        assistant, "select must_change_password from staff_accounts where email = ?", email
+    ) == [(0,)]

@@ -11,24 +11,27 @@ import asyncio
 import csv
 import io
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event, update
 from sqlalchemy.engine import Engine
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from bot.config import load_settings
 from bot.db import make_engine
+from bot.directory.store import save_directory
 from bot.notify.outbox import DEAD, dead_letters, deliver_due, enqueue, messages_for
 from bot.notify.senders import TwilioSmsSender
-from bot.routing.cases import get_case, history
+from bot.routing.cases import get_case, history, service_message
 from bot.routing.rules import load_routing
 from bot.safety_log import get_flag
 from bot.staff import audit
-from bot.staff.accounts import LOCK_MINUTES, MAX_FAILURES, find_account
+from bot.staff.accounts import LOCK_MINUTES, MAX_FAILURES, create_account, find_account
 from bot.staff.directory_edit import history as entry_history
+from bot.staff.inbox import case_messages
 from staff.app import create_app
 from tests.conftest import DATA
 from tests.fakes.twilio_api import FakeTwilio
@@ -52,18 +55,40 @@ def routing():
 
 
 @pytest.fixture
-def console(loaded_engine: Engine, routing, tmp_path: Path) -> Iterator[tuple]:
-    tracker_db = tmp_path / "tracker.db"
-    seeded = seed(loaded_engine, routing, tracker_db)
-    make_accounts(loaded_engine)
+def console(any_engine: Engine, sample_directory, routing, tmp_path: Path) -> Iterator[tuple]:
+    """The console over SQLite, then over PostgreSQL (production's database), with the
+    conversation in a Rasa tracker store of the same kind."""
+    save_directory(any_engine, sample_directory)
+    if any_engine.dialect.name == "sqlite":
+        tracker = make_engine(f"sqlite:///{tmp_path / 'tracker.db'}")
+    else:
+        server_clock_elsewhere(any_engine)
+        tracker = any_engine  # the tracker's events table in the test's own schema
+    seeded = seed(any_engine, routing, tracker)
+    make_accounts(any_engine)
     app = create_app(
-        loaded_engine,
+        any_engine,
         load_settings(),
         routing=routing,
-        tracker_engine=make_engine(f"sqlite:///{tracker_db}"),
+        tracker_engine=tracker,
         var_dir=tmp_path / "var",
     )
-    yield app, loaded_engine, seeded
+    yield app, any_engine, seeded
+    if tracker is not any_engine:
+        tracker.dispose()
+
+
+def server_clock_elsewhere(engine: Engine, zone: str = "America/New_York") -> None:
+    """A PostgreSQL server whose ``TimeZone`` is not UTC: it hands times back in that zone,
+    and the console must still show and filter on a UK clock."""
+
+    @event.listens_for(engine, "connect")
+    def _zone(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"set time zone '{zone}'")
+        cursor.close()
+
+    engine.dispose()  # connections made before now had the server's zone
 
 
 def client_for(app, role: str | None) -> TestClient:
@@ -96,6 +121,7 @@ def route_table(seeded: Seeded, engine: Engine) -> list[tuple[str, str, dict, se
     taxi, flag = seeded.taxi.reference, seeded.flag_id
     spare = find_account(engine, ACCOUNTS["send_team"][0])
     assert spare is not None
+    nobody = create_account(engine, "spare@example.org", PASSWORD, "local_offer")  # to reset
     dead = enqueue(engine, "email", "nobody@example.org", "x")
     return [
         ("GET", "/", {}, EVERYONE),
@@ -125,7 +151,10 @@ def route_table(seeded: Seeded, engine: Engine) -> list[tuple[str, str, dict, se
         ("POST", "/accounts/new", {"email": "not an email"}, {"admin"}),
         ("POST", f"/accounts/{spare.id}/unlock", {}, {"admin"}),
         ("POST", f"/accounts/{spare.id}/active", {"active": "yes"}, {"admin"}),
+        ("POST", f"/accounts/{nobody.id}/password", {}, {"admin"}),
         ("GET", "/audit", {}, {"admin"}),
+        ("GET", "/password", {}, EVERYONE),
+        ("POST", "/password", {"current_password": ""}, EVERYONE),
     ]
 
 
@@ -232,16 +261,78 @@ def test_a_case_can_be_passed_to_another_service(console):
         follow_redirects=False,
     )
     assert reply.headers["location"] == "/cases"  # no longer theirs to see
+    assert (
+        f"Case {reference} was passed to SEND Team (0-25). The family will be told."
+        in travel.get("/cases").text
+    )
     assert get_case(engine, reference).service_key == "send_team"
     assert travel.get(f"/cases/{reference}").status_code == 404
     assert client_for(app, "send_team").get(f"/cases/{reference}").status_code == 200
     note = history(engine, reference)[-1].note
     assert note == "reassigned from travel_assistance to send_team: EHCP transport"
-    sent = [m for m in messages_for(engine, "https://www.example.org/hooks/send-team")]
-    assert any(
-        f"acknowledge it in the staff console: http://localhost:5080/cases/{reference}" in m.body
-        for m in sent
+
+    # The new service hears of it exactly as a new case is sent (the same message, kind and
+    # links to the family, so "delete my data" reaches it and delivery marks the case sent).
+    case = get_case(engine, reference)
+    (notice,) = (
+        m
+        for m in messages_for(engine, "https://www.example.org/hooks/send-team")
+        if m.case_reference == reference
     )
+    assert (notice.channel, notice.kind, notice.person, notice.case_reference) == (
+        "webhook",
+        "service",
+        FAMILY_SENDER,
+        reference,
+    )
+    assert notice.body == (
+        f"New case {reference} (normal) from the SEND Local Offer assistant.\n"
+        "Category: transport\nChannel: sms\n"
+        "What the family said:\nthe school taxi didnt turn up again\n\n"
+        f"Please acknowledge it in the staff console: http://localhost:5080/cases/{reference}"
+    )
+    assert notice.body == service_message(case, "http://localhost:5080")
+    (first,) = messages_for(engine, "travel-assistance@example.org")
+    assert first.kind == notice.kind and first.person == notice.person  # one way to tell
+
+    # The family is told on their own channel who has their case now, in easy-read words.
+    (family,) = messages_for(engine, FAMILY_SENDER)
+    assert (family.channel, family.kind, family.case_reference) == ("sms", "case_update", reference)
+    assert (
+        family.body == f"Your case {reference} is now with SEND Team (0-25). They will contact you."
+    )
+    assert [m.id for m in case_messages(engine, reference)] == [first.id, notice.id, family.id]
+
+    # Passed back: the first service is told again (a new message, not a duplicate).
+    local_offer = client_for(app, "local_offer")
+    page = local_offer.get(f"/cases/{reference}")
+    local_offer.post(
+        f"/cases/{reference}/reassign",
+        data={"csrf_token": csrf_of(page.text), "service": "travel_assistance"},
+    )
+    assert len(messages_for(engine, "travel-assistance@example.org")) == 2
+    assert [m.body for m in messages_for(engine, FAMILY_SENDER)][-1] == (
+        f"Your case {reference} is now with SEND Travel Assistance. They will contact you."
+    )
+
+
+def test_a_case_passed_on_for_a_family_who_gave_no_way_to_reach_them_tells_only_the_service(
+    console,
+):
+    app, engine, seeded = console
+    team = client_for(app, "local_offer")
+    reference = seeded.ehcp.reference  # raised on the web chat, no contact kept
+    page = team.get(f"/cases/{reference}")
+    team.post(
+        f"/cases/{reference}/reassign",
+        data={"csrf_token": csrf_of(page.text), "service": "sendiass"},
+    )
+    (notice,) = messages_for(engine, "sendiass-cases@example.org")
+    assert notice.kind == "service" and notice.case_reference == reference
+    assert [m.recipient for m in case_messages(engine, reference)] == [
+        "https://www.example.org/hooks/send-team",
+        "sendiass-cases@example.org",
+    ]
 
 
 def test_overdue_and_escalated_cases_come_first_and_show_it(console, routing):
@@ -335,17 +426,173 @@ def test_session_cookie_is_signed_httponly_samesite_and_secure_on_https(loaded_e
     assert other.get("/accounts", follow_redirects=False).status_code == 303  # to /login
 
 
-def test_switching_an_account_off_ends_its_session(console):
+def _log_in(app, email: str, password: str):
+    """One login attempt in a fresh browser: the client and the reply."""
+    client = TestClient(app, base_url="http://testserver")
+    page = client.get("/login")
+    reply = client.post(
+        "/login",
+        data={"csrf_token": csrf_of(page.text), "email": email, "password": password},
+        follow_redirects=False,
+    )
+    return client, reply
+
+
+def test_switching_an_account_off_ends_its_session_and_it_cannot_log_in(console):
     app, engine, _ = console
     travel = client_for(app, "travel")
     assert travel.get("/cases").status_code == 200
     admin = client_for(app, "admin")
     account = find_account(engine, "travel@example.org")
     assert account is not None
-    admin.post(
+    done = admin.post(
         f"/accounts/{account.id}/active", data={"csrf_token": _session_token(admin), "active": "no"}
     )
-    assert travel.get("/cases", follow_redirects=False).status_code == 303
+    assert "travel@example.org is now off." in done.text
+    reply = travel.get("/cases", follow_redirects=False)
+    assert (reply.status_code, reply.headers["location"]) == (303, "/login?next=/cases")
+    _, refused = _log_in(app, "travel@example.org", PASSWORD)  # the right password
+    assert refused.status_code == 401
+    assert "The email address or password is not right" in refused.text  # no hint it exists
+    actions = [(e.action, e.target) for e in audit.recent(engine, limit=2)]
+    assert actions == [("login off", ""), ("account switched off", "travel@example.org")]
+    admin.post(
+        f"/accounts/{account.id}/active",
+        data={"csrf_token": _session_token(admin), "active": "yes"},
+    )
+    _, welcome = _log_in(app, "travel@example.org", PASSWORD)
+    assert (welcome.status_code, welcome.headers["location"]) == (303, "/cases")
+
+
+def _password_form(client: TestClient, current: str, new: str, confirm: str | None = None):
+    page = client.get("/password")
+    return client.post(
+        "/password",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "current_password": current,
+            "new_password": new,
+            "confirm_password": new if confirm is None else confirm,
+        },
+        follow_redirects=False,
+    )
+
+
+def _stored_hash(engine: Engine, email: str) -> str:
+    from bot.db import session_scope
+    from bot.staff.accounts import StaffAccountRow
+
+    account = find_account(engine, email)
+    assert account is not None
+    with session_scope(engine) as session:
+        return str(session.get(StaffAccountRow, account.id).password_hash)
+
+
+def test_staff_change_their_own_password_and_other_sessions_end(console):
+    from argon2 import PasswordHasher
+
+    app, engine, _ = console
+    here, elsewhere = client_for(app, "travel"), client_for(app, "travel")
+    before = _stored_hash(engine, "travel@example.org")
+    new = "a brand new travel password"
+
+    fields = {"current_password": PASSWORD, "new_password": new, "confirm_password": new}
+    forged = here.post("/password", data={**fields, "csrf_token": "forged"})
+    assert forged.status_code == 403 and "This form has expired" in forged.text
+    for current, chosen, confirm, problem in [
+        ("not my password", new, new, "Your current password is not right"),
+        (PASSWORD, "too short", "too short", "The new password must be at least 12 characters"),
+        (PASSWORD, new, new + "!", "The two new passwords are not the same"),
+        (PASSWORD, PASSWORD, PASSWORD, "The new password must be different from the current one"),
+    ]:
+        reply = _password_form(here, current, chosen, confirm)
+        assert reply.status_code == 400 and problem in reply.text, problem
+    assert _stored_hash(engine, "travel@example.org") == before  # nothing changed yet
+
+    done = _password_form(here, PASSWORD, new)
+    assert (done.status_code, done.headers["location"]) == (303, "/cases")
+    assert (
+        "Your password is changed. You were logged out everywhere else." in here.get("/cases").text
+    )
+    assert here.get("/cases").status_code == 200  # this session goes on
+    ended = elsewhere.get("/cases", follow_redirects=False)
+    assert ended.headers["location"] == "/login?next=/cases"  # the other one has ended
+    stored = _stored_hash(engine, "travel@example.org")
+    assert stored.startswith("$argon2id$") and PasswordHasher().verify(stored, new)
+    assert _log_in(app, "travel@example.org", PASSWORD)[1].status_code == 401
+    assert _log_in(app, "travel@example.org", new)[1].status_code == 303
+    mine = [(e.action, e.detail) for e in audit.recent(engine, actor="travel@example.org")]
+    assert mine[:3] == [("login", ""), ("login wrong", ""), ("password changed", "")]
+    assert mine.count(("password change refused", "current_password")) == 1
+    assert mine.count(("password change refused", "new_password")) == 2
+    assert mine.count(("password change refused", "confirm_password")) == 1
+
+
+def test_an_admin_resets_a_password_to_a_one_time_password_changed_at_next_login(console):
+    import re
+
+    app, engine, _ = console
+    travel = client_for(app, "travel")
+    admin = client_for(app, "admin")
+    account = find_account(engine, "travel@example.org")
+    me = find_account(engine, "admin@example.org")
+    assert account is not None and me is not None
+
+    own = admin.post(f"/accounts/{me.id}/password", data={"csrf_token": _session_token(admin)})
+    assert "Change your own password with" in own.text  # not reset: nothing to show
+    shown = admin.post(
+        f"/accounts/{account.id}/password", data={"csrf_token": _session_token(admin)}
+    )
+    assert shown.status_code == 200 and shown.headers["cache-control"] == "no-store"
+    assert "Password reset for travel@example.org" in shown.text
+    assert "This is the only time it is shown." in shown.text
+    match = re.search(r'id="one-time-password">([^<]+)<', shown.text)
+    assert match
+    one_time = match.group(1)
+    assert re.fullmatch(r"[a-hjkmnp-z2-9]{4}(-[a-hjkmnp-z2-9]{4}){3}", one_time)
+    assert "must choose a new password" in admin.get("/accounts").text
+    (entry,) = audit.recent(engine, limit=1)
+    assert (entry.actor, entry.action, entry.target, entry.detail) == (
+        "admin@example.org", "password reset", "travel@example.org", "must change at next login",
+    )  # fmt: skip
+    assert all(one_time not in e.detail for e in audit.recent(engine))
+
+    ended = travel.get("/cases", follow_redirects=False)
+    assert ended.headers["location"] == "/login?next=/cases"  # their session has ended
+    assert _log_in(app, "travel@example.org", PASSWORD)[1].status_code == 401
+    client, first = _log_in(app, "travel@example.org", one_time)
+    assert (first.status_code, first.headers["location"]) == (303, "/password")
+    for path in ("/cases", "/feedback", f"/cases/{'TW-ANY123'}"):
+        held = client.get(path, follow_redirects=False)
+        assert (held.status_code, held.headers["location"]) == (303, "/password"), path
+    page = client.get("/password").text
+    assert "An admin reset your password. Choose a new one before you go on." in page
+    assert 'href="/feedback"' not in page  # no sections to go to until it is changed
+    done = _password_form(client, one_time, "my own new travel password")
+    assert (done.status_code, done.headers["location"]) == (303, "/cases")
+    assert client.get("/cases").status_code == 200
+    changed = find_account(engine, "travel@example.org")
+    assert changed is not None and not changed.must_change_password
+    assert _log_in(app, "travel@example.org", one_time)[1].status_code == 401  # used once
+    assert _log_in(app, "travel@example.org", "my own new travel password")[1].status_code == 303
+
+
+def test_a_reset_unlocks_a_locked_account(console):
+    app, engine, _ = console
+    for _attempt in range(MAX_FAILURES):
+        _log_in(app, "travel@example.org", "wrong")
+    account = find_account(engine, "travel@example.org")
+    assert account is not None and account.locked_until is not None
+    admin = client_for(app, "admin")
+    shown = admin.post(
+        f"/accounts/{account.id}/password", data={"csrf_token": _session_token(admin)}
+    )
+    import re
+
+    match = re.search(r'id="one-time-password">([^<]+)<', shown.text)
+    assert match
+    _, reply = _log_in(app, "travel@example.org", match.group(1))
+    assert (reply.status_code, reply.headers["location"]) == (303, "/password")
 
 
 def test_an_admin_makes_a_service_account_that_then_logs_in(console):
@@ -416,7 +663,15 @@ def test_feedback_charts_and_a_csv_that_spreadsheets_will_not_run(console):
     assert "average 2.3 from 3" in page  # the chart's description names every value
     csv_text = team.get("/feedback/export.csv").text
     rows = list(csv.reader(io.StringIO(csv_text)))
-    assert rows[0] == ["id", "received", "channel", "service", "rating", "themes", "feedback"]
+    assert rows[0] == [
+        "id",
+        "received (UK time)",
+        "channel",
+        "service",
+        "rating",
+        "themes",
+        "feedback",
+    ]
     cells = [cell for row in rows for cell in row]
     assert '\'=HYPERLINK("http://evil.example.org") taxi late' in cells
     assert not any(c.startswith(("=", "+", "-", "@")) for c in cells)
@@ -574,3 +829,38 @@ def test_the_first_admin_is_made_from_the_command_line(tmp_path, monkeypatch, ca
     engine = make_engine(f"sqlite:///{tmp_path / 'app.db'}")
     assert authenticate(engine, "boss@example.org", PASSWORD).account is not None
     assert [e.action for e in audit.recent(engine)] == ["account created"]
+
+
+def test_times_are_shown_and_filtered_on_a_uk_clock_whatever_the_database(console):
+    """SQLite hands back naive UTC; PostgreSQL (here set to New York time) aware times in its
+    own zone. Both show 00:30 on 1 July for feedback given at 23:30 UTC on 30 June (BST)."""
+    app, engine, _ = console
+    from bot.db import session_scope
+    from bot.feedback.store import FeedbackRow, NewFeedback, record_feedback
+    from bot.staff.audit import AuditRow
+
+    midsummer = datetime(2026, 6, 30, 23, 30, tzinfo=timezone.utc)
+    winter = datetime(2026, 1, 15, 12, 0, tzinfo=timezone.utc)
+    late, _ = record_feedback(
+        engine,
+        NewFeedback("sms", "sms-late", "t-late", "sendiass", 5, "late night thanks", (), False),
+    )
+    with session_scope(engine) as session:
+        session.execute(
+            update(FeedbackRow).where(FeedbackRow.id == late).values(created_at=midsummer)
+        )
+        session.add(AuditRow(at=winter, actor="someone@example.org", action="login", target=""))
+        session.add(AuditRow(at=midsummer, actor="someone@example.org", action="logout", target=""))
+    team = client_for(app, "local_offer")
+    july = team.get("/feedback?from=2026-07-01&to=2026-07-01").text
+    assert "late night thanks" in july and "01 Jul 2026, 00:30" in july
+    assert "2026-07: average 5.0 from 1" in july  # the chart's month is the UK month
+    june = team.get("/feedback?from=2026-06-01&to=2026-06-30").text
+    assert "late night thanks" not in june and "No feedback in this period." in june
+    rows = list(csv.reader(io.StringIO(team.get("/feedback/export.csv?from=2026-07-01").text)))
+    assert [r[1:3] for r in rows[1:] if r[6] == "late night thanks"] == [
+        ["2026-07-01 00:30", "sms"]
+    ]
+    audit_page = client_for(app, "admin").get("/audit").text
+    assert "15 Jan 2026, 12:00" in audit_page  # GMT
+    assert "01 Jul 2026, 00:30" in audit_page  # BST

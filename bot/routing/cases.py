@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
 from bot.db import Base, session_scope, utcnow
+from bot.directory.store import load_entry
 from bot.notify.outbox import (
     CASE_UPDATE,
     SERVICE,
@@ -164,14 +165,18 @@ def _console_url() -> str:
     return load_settings().staff_public_url
 
 
-def _service_notice(routing: Routing, case: Case, service_key: str) -> OutboxRow:
-    """The outbox message that tells ``service_key`` about ``case``."""
+def _service_notice(
+    routing: Routing, case: Case, service_key: str, key: str | None = None
+) -> OutboxRow:
+    """The outbox message that tells ``service_key`` about ``case`` (the one way a service
+    hears of a case: when it is raised, escalated or passed on). ``key`` tells apart a
+    later sending to the same service, such as a case passed back to it."""
     route = routing.route_for(service_key)
     return new_message(
         route.notify,
         route.address or service_key,
         service_message(case, _console_url()),
-        dedupe_key=f"case:{case.reference}:{service_key}",
+        dedupe_key=f"case:{case.reference}:{service_key}" + (f":{key}" if key else ""),
         kind=SERVICE,
         person=case.sender,
         case_reference=case.reference,
@@ -214,16 +219,32 @@ def _mark_sent(session: Session, message: OutboxRow) -> None:
     )
 
 
-def tell_family(engine: Engine, case: Case, text: str, key: str) -> bool:
-    """Send ``text`` to the family on the channel they used (if it can carry messages)."""
+def _family_message(case: Case, text: str, key: str) -> OutboxRow | None:
+    """The outbox message that sends ``text`` to the family on the channel they used, or
+    None if that channel cannot carry messages (or they gave no way to reach them)."""
     if not case.sender or case.channel not in PUSH_CHANNELS:
-        return False
-    enqueue(
-        engine,
+        return None
+    return new_message(
         case.channel,
         case.sender,
         text,
         dedupe_key=f"family:{case.reference}:{key}",
+        kind=CASE_UPDATE,
+        case_reference=case.reference,
+    )
+
+
+def tell_family(engine: Engine, case: Case, text: str, key: str) -> bool:
+    """Send ``text`` to the family on the channel they used (if it can carry messages)."""
+    message = _family_message(case, text, key)
+    if message is None:
+        return False
+    enqueue(
+        engine,
+        str(message.channel),
+        str(message.recipient),
+        text,
+        dedupe_key=message.dedupe_key,
         kind=CASE_UPDATE,
         case_reference=case.reference,
     )
@@ -379,10 +400,13 @@ def reassign(
     note: str | None = None,
     now: datetime | None = None,
 ) -> Case:
-    """Give a case to another service (its target time starts again) and send it there."""
+    """Give a case to another service (its target time starts again), send it there as a
+    new case is sent, and tell the family who has it now, all in one transaction."""
     moment = now or utcnow()
     if service_key not in routing.services:
         raise InvalidTransition(f"'{service_key}' is not a service that can receive cases.")
+    entry = load_entry(engine, service_key)
+    name = entry.name if entry else "the right team"
     with session_scope(engine) as session:
         row = session.scalars(select(CaseRow).where(CaseRow.reference == reference)).first()
         if row is None:
@@ -403,15 +427,16 @@ def reassign(
             session.scalars(select(CaseEventRow.id).where(CaseEventRow.case_id == row.id)).all()
         )
         case = _case(row)
-    route = routing.route_for(service_key)
-    enqueue(
-        engine,
-        route.notify,
-        route.address or service_key,
-        service_message(case, _console_url()),
-        dedupe_key=f"case:{case.reference}:{service_key}:{events}",
-    )
+        session.add(_service_notice(routing, case, service_key, key=str(events)))
+        told = _family_message(case, reassigned_text(case, name), key=f"reassigned:{events}")
+        if told is not None:
+            session.add(told)
     return case
+
+
+def reassigned_text(case: Case, service_name: str) -> str:
+    """Easy read, for the family: who has their case now."""
+    return f"Your case {case.reference} is now with {service_name}. They will contact you."
 
 
 def escalate_overdue(engine: Engine, routing: Routing, now: datetime | None = None) -> list[Case]:

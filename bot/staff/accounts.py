@@ -3,11 +3,15 @@
 An account has one role. Service staff also have the directory key of their service.
 After ``MAX_FAILURES`` wrong passwords in a row the account is locked for ``LOCK_MINUTES``;
 a locked account cannot log in even with the right password until then (or an admin unlocks).
+Staff change their own password (the current one is required); an admin who resets someone
+else's gets a one-time password to pass on, which must be changed at the next login.
+Changing, resetting or switching off an account ends its other sessions.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -29,6 +33,9 @@ MAX_FAILURES = 5
 LOCK_MINUTES = 15
 MIN_PASSWORD_LENGTH = 12
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# One-time passwords are read aloud or typed from a note: no 0/O, 1/l/I look-alikes.
+ONE_TIME_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+ONE_TIME_GROUPS, ONE_TIME_GROUP_LENGTH = 4, 4
 _hasher = PasswordHasher()
 
 
@@ -47,6 +54,8 @@ class StaffAccountRow(Base):
     session_version = Column(Integer, nullable=False, default=1)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     last_login_at = Column(DateTime(timezone=True))
+    must_change_password = Column(Boolean, nullable=False, default=False)
+    password_changed_at = Column(DateTime(timezone=True))
 
 
 @dataclass(frozen=True)
@@ -61,6 +70,7 @@ class Account:
     session_version: int
     locked_until: datetime | None = None
     last_login_at: datetime | None = None
+    must_change_password: bool = False
 
     @property
     def role_name(self) -> str:
@@ -87,6 +97,7 @@ def _account(row: StaffAccountRow) -> Account:
         session_version=int(row.session_version),
         locked_until=_aware(row.locked_until),
         last_login_at=_aware(row.last_login_at),
+        must_change_password=bool(row.must_change_password),
     )
 
 
@@ -127,6 +138,8 @@ def create_account(
             active=True,
             failed_attempts=0,
             session_version=1,
+            must_change_password=False,
+            password_changed_at=utcnow(),
         )
         session.add(row)
         session.flush()
@@ -160,7 +173,8 @@ def count_accounts(engine: Engine) -> int:
 
 @dataclass(frozen=True)
 class LoginResult:
-    """The account when the password was right; otherwise why not (``locked`` or ``wrong``)."""
+    """The account when the password was right; otherwise why not: ``locked``, ``wrong``, or
+    ``off`` (an account switched off: the person is told only that it did not work)."""
 
     account: Account | None
     problem: str = ""
@@ -177,7 +191,7 @@ def authenticate(
         ).first()
         if row is None or not row.active:
             _hasher.hash(password)  # the same work as a real check: no timing hint
-            return LoginResult(None, "wrong")
+            return LoginResult(None, "wrong" if row is None else "off")
         locked_until = _aware(row.locked_until)
         if locked_until and locked_until > moment:
             return LoginResult(None, "locked")
@@ -218,3 +232,73 @@ def unlock(engine: Engine, account_id: int) -> Account:
         row.locked_until = None
         row.failed_attempts = 0
         return _account(row)
+
+
+def check_new_password(new: str, confirm: str, current: str = "") -> dict[str, str]:
+    """Problems with a chosen password, by form field (empty when fine)."""
+    problems = {}
+    if len(new) < MIN_PASSWORD_LENGTH:
+        problems["new_password"] = (
+            f"The new password must be at least {MIN_PASSWORD_LENGTH} characters"
+        )
+    elif current and new == current:
+        problems["new_password"] = "The new password must be different from the current one"  # noqa: S105
+    if not problems and new != confirm:
+        problems["confirm_password"] = "The two new passwords are not the same"  # noqa: S105
+    return problems
+
+
+def change_password(
+    engine: Engine, account_id: int, current: str, new: str, confirm: str
+) -> tuple[Account | None, dict[str, str]]:
+    """Change your own password: the current one must be right. Returns the account (with a
+    new session version: other sessions end) or the problems by form field. A wrong current
+    password counts as a failed login, so this cannot be used to guess it."""
+    with session_scope(engine) as session:
+        row = session.get(StaffAccountRow, account_id)
+        if row is None or not row.active:
+            return None, {"current_password": "This account cannot change its password"}
+        try:
+            _hasher.verify(str(row.password_hash), current)
+        except (VerificationError, InvalidHashError):
+            row.failed_attempts = int(row.failed_attempts) + 1
+            if row.failed_attempts >= MAX_FAILURES:
+                row.locked_until = utcnow() + timedelta(minutes=LOCK_MINUTES)
+                row.failed_attempts = 0
+                row.session_version = int(row.session_version) + 1  # locked: signed out
+            return None, {"current_password": "Your current password is not right"}
+        problems = check_new_password(new, confirm, current)
+        if problems:
+            return None, problems
+        _set_password(row, new, must_change=False)
+        return _account(row), {}
+
+
+def one_time_password() -> str:
+    """A random password to pass on by phone or in person: 'k7qm-3vxa-9dtr-hp2w'."""
+    return "-".join(
+        "".join(secrets.choice(ONE_TIME_ALPHABET) for _ in range(ONE_TIME_GROUP_LENGTH))
+        for _ in range(ONE_TIME_GROUPS)
+    )
+
+
+def reset_password(engine: Engine, account_id: int) -> tuple[Account, str]:
+    """An admin resets someone's password: a one-time password (returned once, stored only
+    as its hash) that must be changed at the next login. The account is unlocked and every
+    session it had ends."""
+    password = one_time_password()
+    with session_scope(engine) as session:
+        row = session.get(StaffAccountRow, account_id)
+        if row is None:
+            raise AccountError("No such account.")
+        _set_password(row, password, must_change=True)
+        row.failed_attempts = 0
+        row.locked_until = None
+        return _account(row), password
+
+
+def _set_password(row: StaffAccountRow, password: str, must_change: bool) -> None:
+    row.password_hash = _hasher.hash(password)
+    row.must_change_password = must_change
+    row.password_changed_at = utcnow()
+    row.session_version = int(row.session_version) + 1

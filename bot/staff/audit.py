@@ -1,14 +1,26 @@
-"""The audit log: every staff action, who did it and when. Admins read it in the console."""
+"""The audit log: every staff action, who did it and when. Admins read it in the console.
+
+It is kept for ``AUDIT_RETENTION_DAYS`` (two years unless set), longer than families'
+data, so a council can answer "who looked at this, who changed that" for a complaint or an
+investigation; then the retention job deletes it (:func:`expire_audit`).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Column, DateTime, Integer, String, Text, select
+from sqlalchemy import Column, DateTime, Integer, String, Text, delete, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from bot.db import Base, session_scope, utcnow
+
+if TYPE_CHECKING:
+    from bot.privacy import RetentionRun
+
+AUDIT_RETENTION_DAYS = 730
 
 
 class AuditRow(Base):
@@ -54,3 +66,11 @@ def recent(engine: Engine, limit: int = 200, actor: str | None = None) -> list[A
             )
             for row in session.scalars(query)
         ]
+
+
+def expire_audit(session: Session, run: RetentionRun) -> int:
+    """Delete audit entries older than the audit log's own retention period."""
+    if run.audit_cutoff is None:
+        return 0
+    result = session.execute(delete(AuditRow).where(AuditRow.at < run.audit_cutoff))
+    return int(result.rowcount or 0)

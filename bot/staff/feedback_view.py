@@ -9,7 +9,7 @@ import io
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date
 from html import escape
 
 from sqlalchemy import select
@@ -20,6 +20,7 @@ from bot.feedback.store import FeedbackRow
 from bot.feedback.you_said import audience, notice_text
 from bot.sms import segments, to_gsm7
 from bot.speech.text import speech_text
+from bot.staff.clock import day_end, day_start, month_of, uk
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -33,15 +34,13 @@ class Filters:
 
 
 def filtered(engine: Engine, filters: Filters) -> list[FeedbackRow]:
-    """Feedback matching ``filters``, oldest first."""
+    """Feedback matching ``filters`` (dates are UK days), oldest first."""
     with session_scope(engine) as session:
         query = select(FeedbackRow).order_by(FeedbackRow.created_at, FeedbackRow.id)
-        if filters.start:
-            start = datetime.combine(filters.start, time(), tzinfo=timezone.utc)
-            query = query.where(FeedbackRow.created_at >= start)
+        if filters.start:  # whole days on a UK calendar
+            query = query.where(FeedbackRow.created_at >= day_start(filters.start))
         if filters.end:
-            end = datetime.combine(filters.end + timedelta(days=1), time(), tzinfo=timezone.utc)
-            query = query.where(FeedbackRow.created_at < end)
+            query = query.where(FeedbackRow.created_at < day_end(filters.end))
         if filters.service:
             query = query.where(FeedbackRow.service_key == filters.service)
         if filters.channel:
@@ -88,10 +87,10 @@ def by_theme(rows: Iterable[FeedbackRow]) -> list[Tally]:
 
 
 def by_month(rows: Iterable[FeedbackRow]) -> list[Tally]:
-    """One tally per calendar month that has feedback, in time order."""
+    """One tally per UK calendar month that has feedback, in time order."""
     groups: dict[str, list[int | None]] = defaultdict(list)
     for row in rows:
-        groups[f"{row.created_at:%Y-%m}"].append(row.rating)
+        groups[month_of(row.created_at)].append(row.rating)
     return sorted(_tally(groups), key=lambda t: t.label)
 
 
@@ -164,14 +163,16 @@ def to_csv(rows: Iterable[FeedbackRow]) -> str:
     """One line per piece of feedback; no identities, every cell escaped."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["id", "received", "channel", "service", "rating", "themes", "feedback"])
+    writer.writerow(
+        ["id", "received (UK time)", "channel", "service", "rating", "themes", "feedback"]
+    )
     for row in rows:
         writer.writerow(
             [
                 safe_cell(v)
                 for v in (
                     row.id,
-                    f"{row.created_at:%Y-%m-%d %H:%M}",
+                    f"{uk(row.created_at):%Y-%m-%d %H:%M}",
                     row.channel,
                     row.service_key,
                     row.rating or "",

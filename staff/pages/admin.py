@@ -14,6 +14,7 @@ from bot.staff.accounts import (
     create_account,
     get_account,
     list_accounts,
+    reset_password,
     set_active,
     unlock,
 )
@@ -114,6 +115,23 @@ async def account_unlock(request: Request) -> Response:
     audit.record(engine, request.state.account.email, "account unlocked", target.email)
     flash(request, f"{target.email} is unlocked.")
     return RedirectResponse("/accounts", 303)
+
+
+@page("accounts")
+async def account_reset(request: Request) -> Response:
+    """Reset someone else's password: a one-time password, shown on this page only once."""
+    engine = request.app.state.engine
+    target = get_account(engine, int(request.path_params["account_id"]))
+    me = request.state.account
+    if target is None:
+        flash(request, "No such account.")
+        return RedirectResponse("/accounts", 303)
+    if target.id == me.id:
+        flash(request, "Change your own password with 'Change your password' at the top.")
+        return RedirectResponse("/accounts", 303)
+    account, one_time = reset_password(engine, target.id)
+    audit.record(engine, me.email, "password reset", account.email, "must change at next login")
+    return render(request, "account_reset.html", {"target": account, "password": one_time})
 
 
 @page("audit")

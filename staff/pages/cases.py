@@ -13,6 +13,7 @@ from bot.routing.cases import (
     ALLOWED,
     CLOSED,
     IN_PROGRESS,
+    PUSH_CHANNELS,
     CaseNotFound,
     InvalidTransition,
     get_case,
@@ -100,7 +101,7 @@ def _case_page(
             "names": names,
             "errors": errors or {},
             "message": message,
-            "reaches_family": bool(case.sender) and case.channel in ("sms", "telegram"),
+            "reaches_family": bool(case.sender) and case.channel in PUSH_CHANNELS,
         },
         status_code=status_code,
     )
@@ -156,11 +157,17 @@ async def case_reassign(request: Request) -> Response:
     engine, routing = request.app.state.engine, request.app.state.routing
     account = request.state.account
     try:
-        reassign(engine, routing, case.reference, service, by=account.email, note=note or None)
+        updated = reassign(
+            engine, routing, case.reference, service, by=account.email, note=note or None
+        )
     except InvalidTransition as exc:
         return _case_page(request, reference, {"service": str(exc)}, status_code=400)
     audit.record(engine, account.email, "case reassigned", case.reference, f"to {service}")
-    flash(request, f"Case {case.reference} was passed to {_names(request).get(service, service)}.")
+    told = (
+        " The family will be told." if updated.sender and updated.channel in PUSH_CHANNELS else ""
+    )
+    name = _names(request).get(service, service)
+    flash(request, f"Case {case.reference} was passed to {name}.{told}")
     if sees_service(account, service):
         return RedirectResponse(f"/cases/{case.reference}", 303)
     return RedirectResponse("/cases", 303)
