@@ -1,7 +1,7 @@
 """Staff console: a password an admin reset must be changed at the next login.
 
 Revision ID: 0019d
-Revises: 0016a
+Revises: 0019a
 Create Date: 2026-12-01
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0019d"
-down_revision = "0016a"
+down_revision = "0019a"
 branch_labels = None
 depends_on = None
 
