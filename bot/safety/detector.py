@@ -24,7 +24,7 @@ import logging
 from dataclasses import dataclass
 
 from bot.safety.categories import Catalogue, load_catalogue
-from bot.safety.learned import DISTANCE_FLOOR, PATTERN_FLOOR, THRESHOLD
+from bot.safety.learned import DISTANCE_FLOOR, PATTERN_FLOOR, threshold_for
 from bot.safety.learned import detector as learned_detector
 from bot.text import normalise
 
@@ -72,8 +72,8 @@ def check_message(
     """Whether ``text`` suggests someone is at risk, which kind of harm, and why.
 
     ``learned=False`` runs the patterns alone; ``threshold`` and ``floor`` override the
-    learned part's own threshold and the score under which it overrules a pattern (all
-    three for measuring)."""
+    learned part's own thresholds (one for every category) and the score under which it
+    overrules a pattern (all three for measuring)."""
     catalogue = load_catalogue()
     if not normalise(text or ""):
         return SafetyCheck(False)
@@ -82,7 +82,6 @@ def check_message(
     categories = list(matched)
     score = 0.0
     if learned:
-        threshold = THRESHOLD if threshold is None else threshold
         floor = PATTERN_FLOOR if floor is None else floor
         try:
             score, best = learned_detector().assess(text)
@@ -94,7 +93,7 @@ def check_message(
             if matched and score < floor:
                 reasons = [f"{key}: pattern overruled, learned {score:.2f}" for key in matched]
                 categories = []
-            if score >= threshold:
+            if score >= (threshold_for(best) if threshold is None else threshold):
                 reasons.append(f"{best}: learned {score:.2f}")
                 if best not in categories:
                     categories.append(best)

@@ -17,7 +17,8 @@ One small model reads every message next to the readable patterns:
   development sets (``tests/data/signpost_dev*.yml``; long messages about a hard week that
   are not a crisis). The held-out sets in ``eval/`` are never read.
 * How it decides with the patterns (``bot.safety.detector``): the learned part alone calls
-  a crisis at ``THRESHOLD``; a pattern's crisis stands unless the learned part is nearly
+  a crisis at ``THRESHOLD`` (``LIFE_THRESHOLD`` when its category is suicide, self-harm or
+  an overdose); a pattern's crisis stands unless the learned part is nearly
   sure it is not one (score under ``PATTERN_FLOOR``), or, when the message has words of
   distance (a course, a definition, a story, the past, a joke: ``distance`` in the data
   file), unless it leans against one (under ``DISTANCE_FLOOR``). All three were chosen
@@ -54,6 +55,9 @@ log = logging.getLogger(__name__)
 
 NONE = "none"
 THRESHOLD = 0.75  # the learned part alone calls a crisis at this score (leave-one-writer-out CV)
+# Where a miss can cost a life soonest, the learned part alone needs less (same CV).
+LIFE_THRESHOLD = 0.6
+LIFE_CATEGORIES = frozenset({"suicidal", "self_harm", "overdose_poisoning"})
 PATTERN_FLOOR = 0.2  # a pattern's crisis stands unless the learned score is below this
 DISTANCE_FLOOR = 0.6  # ... or below this when the message has words of distance (a course)
 REGULARISATION_C = 16.0
@@ -301,10 +305,16 @@ class LearnedDetector:
         """The most likely category, were ``text`` a crisis."""
         return self.assess(text)[1]
 
-    def predict(self, text: str, threshold: float = THRESHOLD) -> tuple[float, str | None]:
-        """The crisis score and the most likely category (None below ``threshold``)."""
+    def predict(self, text: str, threshold: float | None = None) -> tuple[float, str | None]:
+        """The crisis score and the most likely category (None below the threshold: the
+        category's own unless ``threshold`` is given)."""
         score, category = self.assess(text)
-        return score, (category if score >= threshold else None)
+        return score, (category if score >= (threshold or threshold_for(category)) else None)
+
+
+def threshold_for(category: str) -> float:
+    """The score at which the learned part alone calls a crisis of this category."""
+    return LIFE_THRESHOLD if category in LIFE_CATEGORIES else THRESHOLD
 
 
 def _cache_path(key: str, cache_dir: Path) -> Path:
