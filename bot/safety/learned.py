@@ -288,7 +288,9 @@ class LearnedDetector:
         classes = [str(c) for c in model.classifier.classes_]
         self._none = classes.index(NONE)
         self._categories = [(i, c) for i, c in enumerate(classes) if c != NONE]
-        self.assess = lru_cache(maxsize=256)(self._assess)  # each message is embedded once
+        # Each message is embedded once however often it is checked in a turn; a small cache,
+        # in memory only, so message text does not linger.
+        self.assess = lru_cache(maxsize=32)(self._assess)
 
     def _assess(self, text: str) -> tuple[float, str]:
         from bot.safety.embed import embed
