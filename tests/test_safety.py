@@ -285,3 +285,26 @@ def test_a_crisis_only_the_language_model_saw_is_dropped_unless_the_detector_lea
     SafetyOverride().process([message])
     assert message.get(INTENT) == {"name": "ask_signpost", "confidence": 0.2}
     assert [r["name"] for r in message.get(INTENT_RANKING_KEY)] == ["ask_signpost"]
+
+
+def test_cross_validation_counts_by_the_detectors_own_rule():
+    from bot.safety.crossval import ORDINARY, Scored, tallies
+
+    def item(category, crisis, score, pattern=False, distanced=False, best="neglect"):
+        return Scored("w", category, crisis, score, pattern, distanced, "text", best)
+
+    scored = [
+        item("neglect", True, 0.80),  # the learned part alone, over 0.75
+        item("neglect", True, 0.30, pattern=True),  # a pattern the model does not overrule
+        item("neglect", True, 0.70),  # missed: under 0.75, no pattern
+        item("suicidal", True, 0.65, best="suicidal"),  # 0.6 is enough for suicide
+        item("neglect", False, 0.10, pattern=True),  # a pattern overruled (under 0.2)
+        item("neglect", False, 0.40, pattern=True, distanced=True),  # overruled (under 0.6)
+        item("neglect", False, 0.90),  # a false alarm
+        item(ORDINARY, False, 0.95),  # an ordinary question: counted apart
+    ]
+    result = tallies(scored)
+    assert (result["all"].caught, result["all"].crisis) == (3, 4)
+    assert (result["all"].alarms, result["all"].lookalikes) == (1, 3)
+    assert (result[ORDINARY].alarms, result[ORDINARY].lookalikes) == (1, 1)
+    assert result["neglect"].misses == ["[w] text"]
