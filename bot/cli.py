@@ -455,7 +455,9 @@ def cmd_safety_eval(args: argparse.Namespace) -> int:
     from bot.safety.evaluate import evaluate, load_set, table
 
     def detect(text: str) -> bool:
-        return check_message(text, learned=not args.patterns_only, threshold=args.threshold).crisis
+        return check_message(
+            text, learned=not args.patterns_only, threshold=args.threshold, floor=args.floor
+        ).crisis
 
     for path in args.files:
         say(f"{path} (detector only{', patterns alone' if args.patterns_only else ''})")
@@ -482,9 +484,12 @@ def cmd_safety_train(args: argparse.Namespace) -> int:
 
 
 def cmd_safety_cv(args: argparse.Namespace) -> int:
-    from bot.safety.learned import cross_validate
+    from bot.safety.crossval import leave_one_writer_out, report, report_for
 
-    say(cross_validate(folds=args.folds))
+    scored = leave_one_writer_out()
+    say(report(scored, show_texts=args.show and not args.writers))
+    if args.writers:
+        say(report_for(scored, args.writers.split(","), show_texts=args.show))
     return 0
 
 
@@ -629,6 +634,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("files", nargs="+")
     evaluation.add_argument("--patterns-only", action="store_true")
     evaluation.add_argument("--threshold", type=float, default=None)
+    evaluation.add_argument("--floor", type=float, default=None)
     evaluation.add_argument("--quiet", action="store_true", help="figures only")
     evaluation.set_defaults(func=cmd_safety_eval)
     check = safety.add_parser("check", help="what the detector says about a message")
@@ -637,8 +643,11 @@ def build_parser() -> argparse.ArgumentParser:
     safety.add_parser("train", help="train and cache the learned part").set_defaults(
         func=cmd_safety_train
     )
-    cv = safety.add_parser("cv", help="cross-validation of the learned part")
-    cv.add_argument("--folds", type=int, default=5)
+    cv = safety.add_parser(
+        "cv", help="leave-one-writer-out cross-validation on the development sets (minutes)"
+    )
+    cv.add_argument("--writers", help="also a table for these sets only, e.g. safety_dev_w4")
+    cv.add_argument("--show", action="store_true", help="list the misses and false alarms")
     cv.set_defaults(func=cmd_safety_cv)
     return parser
 

@@ -164,12 +164,15 @@ def test_the_learned_part_is_trained_once_then_loaded_from_its_cache(tmp_path):
     }
     catalogue = parse_catalogue(data)
     ordinary = ["who helps with school transport", "where is the send team"]
-    first = load_or_train(catalogue, ordinary, cache_dir=tmp_path)
+    first = load_or_train(catalogue, ordinary, cache_dir=tmp_path, development=())
     (cached,) = tmp_path.glob("safety-learned-*.joblib")
-    stamp = cached.stat().st_mtime_ns
-    second = load_or_train(catalogue, ordinary, cache_dir=tmp_path)
+    (vectors,) = tmp_path.glob("safety-embeddings-*.joblib")  # the training text's embeddings
+    stamp, vectors_stamp = cached.stat().st_mtime_ns, vectors.stat().st_mtime_ns
+    second = load_or_train(catalogue, ordinary, cache_dir=tmp_path, development=())
     assert isinstance(second, LearnedDetector) and cached.stat().st_mtime_ns == stamp
+    assert vectors.stat().st_mtime_ns == vectors_stamp
     assert first.category("suicidal example one") == second.category("suicidal example one")
+    assert first.crisis_score("suicidal example one") == second.crisis_score("suicidal example one")
 
 
 # --- the policy that keeps the conversation going ---------------------------------------

@@ -13,13 +13,16 @@ from rasa.shared.nlu.training_data.message import Message
 from bot.config import PROJECT_ROOT
 from bot.safety import CATEGORY_KEYS, EMERGENCY_LINE, check_message, emergency_text
 from bot.safety.categories import CATEGORIES_FILE, load_catalogue, parse_catalogue
+from bot.safety.embed import embed, encoder
 from bot.safety.evaluate import evaluate, load_set
+from bot.safety.learned import PATTERN_FLOOR, development_sets
 from bot.sms import is_gsm7, to_gsm7
 from components.safety_override import SafetyOverride
 from tests.conftest import DATA
 
 CATEGORY_SETS = [
-    DATA / f"safety_dev{s}.yml" for s in ("", "_blind", "_blind2", "_blind3", "_blind4")
+    DATA / f"safety_dev{s}.yml"
+    for s in ("", "_blind", "_blind2", "_blind3", "_blind4", "_w4", "_w5")
 ]
 FLAT_SETS = [DATA / "safety_dev_flat.yml", DATA / "safety_tuned_flat.yml"]
 
@@ -96,6 +99,43 @@ def test_a_verdict_names_the_category_first_and_every_category_that_fired():
         check.categories
     )
     assert all(": " in reason for reason in check.reasons)
+
+
+def test_a_pattern_gives_way_only_when_the_learned_part_is_nearly_sure_it_is_no_crisis():
+    check = check_message("What are the signs of grooming? for our parent carer forum leaflet")
+    assert check.crisis is False and check.score < PATTERN_FLOOR
+    assert check.reasons == (
+        f"sexual_exploitation_grooming: pattern overruled, learned {check.score:.2f}",
+    )
+    # The same pattern in a disclosure stands.
+    check = check_message("a man online has been grooming my 13 year old, he sends her gifts")
+    assert check.crisis and check.category == "sexual_exploitation_grooming"
+
+
+def test_the_patterns_decide_alone_when_asked():
+    text = "What are the signs of grooming? for our parent carer forum leaflet"
+    assert check_message(text, learned=False).crisis is True
+
+
+def test_the_learned_part_learns_from_development_sets_and_never_from_the_held_out_set():
+    paths = development_sets()
+    assert DATA / "safety_dev_w4.yml" in paths and DATA / "safety_dev_w5.yml" in paths
+    assert all(p.parent == DATA and "heldout" not in p.name for p in paths)
+
+
+def test_the_sentence_model_run_in_numpy_gives_the_published_similarities():
+    """all-MiniLM-L6-v2's own example (sbert.net quickstart): 0.6660, 0.1046, 0.1411."""
+    vectors = embed(
+        ["The weather is lovely today.", "It's so sunny outside!", "He drove to the stadium."]
+    )
+    similarity = vectors @ vectors.T
+    assert vectors.shape == (3, 384)
+    assert similarity[0, 1] == pytest.approx(0.6660, abs=1e-4)
+    assert similarity[0, 2] == pytest.approx(0.1046, abs=1e-4)
+    assert similarity[1, 2] == pytest.approx(0.1411, abs=1e-4)
+    assert encoder().tokenizer.encode("Hello, world!") == [101, 7592, 1010, 2088, 999, 102]
+    # One message alone embeds as it does in a batch (padding is masked out).
+    assert abs(embed(["He drove to the stadium."])[0] - vectors[2]).max() < 1e-5
 
 
 # --- the category data ------------------------------------------------------------------
@@ -218,13 +258,16 @@ def test_nlu_override_leaves_ordinary_messages_alone():
 
 
 def test_ordinary_signposting_questions_rarely_fire():
-    ordinary = [
-        e["text"]
+    """Questions for the safeguarding front door or the LADO are worries, not counted."""
+    examples = [
+        e
         for name in ("signpost_dev.yml", "signpost_dev_hard.yml")
         for e in yaml.safe_load((DATA / name).read_text(encoding="utf-8"))["examples"]
     ]
+    worries = [e["text"] for e in examples if {"family_connect", "lado"} & set(e["keys"])]
+    ordinary = [e["text"] for e in examples if e["text"] not in worries]
     fired = [t for t in ordinary if check_message(t).crisis]
-    assert len(fired) / len(ordinary) <= 0.03, fired
+    assert len(worries) == 6 and len(fired) / len(ordinary) <= 0.03, fired
 
 
 def test_the_old_held_out_set_was_moved_to_the_development_side():
@@ -242,3 +285,26 @@ def test_a_crisis_only_the_language_model_saw_is_dropped_unless_the_detector_lea
     SafetyOverride().process([message])
     assert message.get(INTENT) == {"name": "ask_signpost", "confidence": 0.2}
     assert [r["name"] for r in message.get(INTENT_RANKING_KEY)] == ["ask_signpost"]
+
+
+def test_cross_validation_counts_by_the_detectors_own_rule():
+    from bot.safety.crossval import ORDINARY, Scored, tallies
+
+    def item(category, crisis, score, pattern=False, distanced=False, best="neglect"):
+        return Scored("w", category, crisis, score, pattern, distanced, "text", best)
+
+    scored = [
+        item("neglect", True, 0.80),  # the learned part alone, over 0.75
+        item("neglect", True, 0.30, pattern=True),  # a pattern the model does not overrule
+        item("neglect", True, 0.70),  # missed: under 0.75, no pattern
+        item("suicidal", True, 0.65, best="suicidal"),  # 0.6 is enough for suicide
+        item("neglect", False, 0.10, pattern=True),  # a pattern overruled (under 0.2)
+        item("neglect", False, 0.40, pattern=True, distanced=True),  # overruled (under 0.6)
+        item("neglect", False, 0.90),  # a false alarm
+        item(ORDINARY, False, 0.95),  # an ordinary question: counted apart
+    ]
+    result = tallies(scored)
+    assert (result["all"].caught, result["all"].crisis) == (3, 4)
+    assert (result["all"].alarms, result["all"].lookalikes) == (1, 3)
+    assert (result[ORDINARY].alarms, result[ORDINARY].lookalikes) == (1, 1)
+    assert result["neglect"].misses == ["[w] text"]

@@ -2,7 +2,10 @@
 
 * ``categories`` - the 17 categories as data (``data/safety/categories.yml``)
 * ``detector`` - ``check_message``: readable patterns and a learned model, recall first
-* ``learned`` - the learned part (scikit-learn), trained once and cached
+* ``learned`` - the learned part (scikit-learn on TF-IDF and sentence embeddings), trained
+  once and cached
+* ``embed`` - all-MiniLM-L6-v2 sentence embeddings, run in numpy
+* ``crossval`` - leave-one-writer-out cross-validation (``python -m bot safety cv``)
 * ``reply`` - ``emergency_text``: the category's help, first, in one short reply
 * ``followup`` - the turns after an emergency reply
 """

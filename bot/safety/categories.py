@@ -72,6 +72,12 @@ class Catalogue:
     categories: tuple[Category, ...]
     helplines: dict[str, Helpline]
     compiled: dict[str, tuple[re.Pattern[str], ...]]
+    # Talking about a harm from a distance (a course, the past, a joke): see the data file.
+    distance: re.Pattern[str] | None = None
+
+    def distanced(self, text: str) -> bool:
+        """Whether ``text`` (as written) has words of distance."""
+        return bool(self.distance and self.distance.search(text.lower()))
 
     def category(self, key: str) -> Category:
         return next(c for c in self.categories if c.key == key)
@@ -174,9 +180,15 @@ def parse_catalogue(data: dict[str, Any], where: str = "categories") -> Catalogu
     found = {c.key for c in categories}
     problems += [f"category {k!r} is missing" for k in CATEGORY_KEYS if k not in found]
     problems += [f"category {k!r} is not one of the 17" for k in found - set(CATEGORY_KEYS)]
+    distance = None
+    if data.get("distance"):
+        try:
+            distance = re.compile(_joined(data["distance"]))
+        except re.error as error:
+            problems.append(f"distance: {error}")
     if problems:
         raise ValueError(f"{where}: " + "; ".join(problems))
-    return Catalogue(tuple(categories), helplines, compiled)
+    return Catalogue(tuple(categories), helplines, compiled, distance)
 
 
 @lru_cache(maxsize=4)
