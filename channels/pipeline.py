@@ -220,9 +220,19 @@ class Pipeline:
     recover_every = 30.0  # seconds between sweeps
     max_attempts = 3  # taken up this often after restarts: then only an apology
 
-    def __init__(self, engine: Callable[[], Engine], safeguarding_contact: str = "") -> None:
+    def __init__(
+        self,
+        engine: Callable[[], Engine],
+        safeguarding_contact: str = "",
+        recover_after: float | None = None,
+        recover_every: float | None = None,
+    ) -> None:
         self._engine = engine
         self.safeguarding_contact = safeguarding_contact
+        if recover_after is not None:
+            self.recover_after = timedelta(seconds=recover_after)
+        if recover_every is not None:
+            self.recover_every = recover_every
         self.tasks: set[asyncio.Task[Any]] = set()
         self.sweeps: set[asyncio.Task[None]] = set()
         self._locks: dict[str, asyncio.Lock] = {}

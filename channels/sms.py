@@ -101,7 +101,12 @@ class SmsInput(InputChannel):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.signature = TwilioSignature(settings)
-        self.pipeline = Pipeline(lambda: self.engine, settings.safeguarding_contact)
+        self.pipeline = Pipeline(
+            lambda: self.engine,
+            settings.safeguarding_contact,
+            recover_after=settings.inbound_recover_after,
+            recover_every=settings.inbound_recover_every,
+        )
         if not settings.twilio_configured:
             log.warning(
                 "%s: Twilio is not configured: replies sent later are logged, not delivered",
