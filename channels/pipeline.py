@@ -378,7 +378,8 @@ class Pipeline:
         """The turn's messages, tried again while it fails; None if it never went well.
 
         A crisis is not left waiting: if Rasa has not answered within ``crisis_within``
-        seconds, the emergency reply goes first and the turn carries on."""
+        seconds, or its first attempt failed, the emergency reply goes first and the turn
+        carries on."""
         inbound = job.inbound
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.retry_for
@@ -417,6 +418,9 @@ class Pipeline:
                 "%s: turn %d for %s failed: %s",
                 inbound.channel, attempt, inbound.external_id, problem,
             )  # fmt: skip
+            if job.crisis and not job.emergency_sent:
+                # Not after the retries (15 s and more): the emergency reply now.
+                await self.send_emergency(adapter, job)
             pause = self.first_pause * 2 ** (attempt - 1)
             if loop.time() + pause >= deadline:
                 return None

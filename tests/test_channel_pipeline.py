@@ -365,6 +365,30 @@ def test_a_crisis_whose_turn_fails_gets_the_emergency_reply(engine, channel):
     assert statuses(engine) == ["failed_crisis"]
 
 
+@CHANNELS
+def test_a_crisis_whose_turn_fails_gets_the_emergency_reply_at_once_not_after_the_retries(
+    engine, channel
+):
+    """The action server down: the turn fails fast, again and again. The emergency reply
+    goes after the first failure (in the TwiML answer), not after 15 s of retries."""
+
+    async def go():
+        made, turn = connector(engine, channel, sms_reply_within=20.0), StubTurn({CRISIS: "fail"})
+        made.pipeline.retry_for, made.pipeline.first_pause = 3.0, 0.5
+        async with client_for(made, turn) as client:
+            started = asyncio.get_running_loop().time()
+            texts = await Phone(client, channel).send(CRISIS)
+            took = asyncio.get_running_loop().time() - started
+            await settle(made.pipeline)
+        return texts, took, turn
+
+    (text,), took, turn = asyncio.run(go())
+    assert EMERGENCY_LINE in text and took < 1.0
+    assert len(turn.seen) >= 3  # the turn was still tried again after it
+    assert statuses(engine) == ["failed_crisis"]
+    assert outbox(engine) == []  # and nothing more was sent: no apology after it
+
+
 def test_a_crisis_answered_without_the_emergency_numbers_gets_them_first(engine):
     async def go():
         made, turn = connector(engine), StubTurn()
