@@ -446,6 +446,7 @@ class Outcome:
     statuses: dict[str, int]
     seconds: float
     notes: list[str]
+    refused: int = 0  # webhooks answered with anything but 200 (or not at all)
 
 
 def count(label: str, load: Load, watch: Watch, seconds: float) -> Outcome:
@@ -501,12 +502,14 @@ def count(label: str, load: Load, watch: Watch, seconds: float) -> Outcome:
     if extra:
         duplicated += extra
         notes.append(f"{extra} Telegram messages sent after their update was settled")
+    refused = sum(item.http_status != 200 for item in load.sent)
     return Outcome(
         label, len(load.sent),
         [i.webhook for i in load.sent if i.http_status and i.channel == "sms"],
         [i.webhook for i in load.sent if i.http_status and i.channel == "telegram"],
         [i.first_reply for i in load.sent if i.first_reply is not None], late, lost, duplicated,
         apologies, emergency, sum(i.text == CRISIS for i in load.sent), statuses, seconds, notes,
+        refused,
     )  # fmt: skip
 
 
@@ -532,6 +535,10 @@ def print_outcomes(outcomes: list[Outcome]) -> None:
         )
     for o in outcomes:
         print(f"  {o.label}: statuses {dict(sorted(o.statuses.items()))}")
+        print(
+            f"    webhooks not answered 200: {o.refused}; slowest SMS webhook "
+            f"{max(o.webhook, default=0):.1f} s, Telegram ack {max(o.ack, default=0):.1f} s"
+        )
         for note in o.notes[:10]:
             print(f"    {note}")
 
