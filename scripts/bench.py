@@ -69,9 +69,12 @@ MESSAGES = (
 TOKEN, SECRET = "bench-token", "bench-secret"
 PUBLIC_URL = "https://send-assistant.example.org"
 TWILIO_SID = "AC" + "b" * 32
-phones = (f"+4477009{n:05d}" for n in itertools.count(1))
-update_ids = itertools.count(50_000)
-telegram_runs = itertools.count(1)
+# Numbers, update ids and chats new to every run, so a database kept from an earlier run
+# (PostgreSQL) neither de-duplicates this run's messages nor carries on its conversations.
+_RUN = int(time.time()) % 100_000
+phones = (f"+447{_RUN % 10_000:04d}{n:05d}" for n in itertools.count(1))
+update_ids = itertools.count(_RUN * 100_000)
+chats = itertools.count(_RUN * 10_000)
 
 
 def rss_mb(pid: int) -> float:
@@ -379,7 +382,7 @@ class Load:
         return [m["Body"] for m in list(self.twilio.sent) if m.get("To") == phone]
 
     def telegram_conversation(self, number: int, crisis: bool) -> None:
-        chat = 700_000 + number + 1000 * next(telegram_runs)
+        chat = next(chats)
         for index, text in enumerate(self.script(number + 3, crisis)):
             update_id = next(update_ids)
             item = self._record(Sent("telegram", str(update_id), str(chat), text))
