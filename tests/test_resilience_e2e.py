@@ -3,10 +3,11 @@ SMTP server each fail mid-run, and no family is left in silence, nothing is lost
 nothing is sent twice.
 
 One assistant (real Rasa and action servers, the outbox worker, the trained model) with
-SMS against the fake Twilio API; the SMTP server is down until the last test brings a
-local one (aiosmtpd) up on its port. The tests run in file order and each starts again
-what it killed. Replies are counted where a family would see them: in the TwiML answer
-or at the fake Twilio API (sent by the outbox worker).
+SMS and Telegram against the fake Twilio and Telegram APIs; the SMTP server is down until
+the last test brings a local one (aiosmtpd) up on its port. The tests run in file order
+and each starts again what it killed. Replies are counted where a family would see them:
+in the TwiML answer, at the fake Twilio API (sent by the outbox worker) or at the fake
+Telegram API.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
@@ -27,8 +29,9 @@ from channels.sms import SORRY_TEXT
 from scripts import servers
 from scripts.sms_try import signed_post, sms_texts
 from tests.conftest import free_port
+from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
-from tests.safety_e2e_helpers import KEY, PUBLIC_URL, TOKEN, sender
+from tests.safety_e2e_helpers import KEY, PUBLIC_URL, TG_SECRET, TG_TOKEN, TOKEN, sender
 
 pytestmark = pytest.mark.e2e
 
@@ -59,7 +62,13 @@ def twilio() -> Iterator[FakeTwilio]:
 
 
 @pytest.fixture(scope="module")
-def assistant(tmp_path_factory, twilio, smtp_port) -> Iterator[servers.Assistant]:
+def telegram() -> Iterator[FakeTelegram]:
+    with FakeTelegram(TG_TOKEN) as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory, twilio, telegram, smtp_port) -> Iterator[servers.Assistant]:
     env = {
         "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
         "TWILIO_AUTH_TOKEN": TOKEN,
@@ -75,6 +84,9 @@ def assistant(tmp_path_factory, twilio, smtp_port) -> Iterator[servers.Assistant
         "INBOUND_RECOVER_AFTER": str(RECOVER_AFTER),
         "INBOUND_RECOVER_EVERY": "2",
         "SPEECH_ENGINES": "none",
+        "TELEGRAM_BOT_TOKEN": TG_TOKEN,
+        "TELEGRAM_WEBHOOK_SECRET": TG_SECRET,
+        "TELEGRAM_API_BASE_URL": telegram.base_url,
     }
     with servers.running(
         rasa_port=free_port(),
@@ -186,31 +198,56 @@ def test_with_the_action_server_killed_a_crisis_gets_the_emergency_reply_and_a_q
     assert status_of(assistant, sid) in ("replied", "queued")
 
 
+def telegram_update(assistant: servers.Assistant, chat: int, text: str) -> str:
+    """Post a Telegram update (acknowledged at once); its update id."""
+    update_id = int(time.time() * 1000) % 1_000_000_000
+    body = {
+        "update_id": update_id,
+        "message": {
+            "message_id": 1, "date": int(time.time()), "text": text,
+            "chat": {"id": chat, "type": "private", "first_name": "Sam"},
+            "from": {"id": chat, "is_bot": False, "first_name": "Sam"},
+        },
+    }  # fmt: skip
+    answer = httpx.post(
+        f"{assistant.base_url}/webhooks/telegram/webhook", json=body,
+        headers={"X-Telegram-Bot-Api-Secret-Token": TG_SECRET}, timeout=10,
+    )  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    return str(update_id)
+
+
 def test_a_message_stored_when_the_rasa_server_dies_is_answered_once_after_a_restart(
-    assistant, twilio
+    assistant, twilio, telegram
 ):
-    phone = "+447700901003"
+    phone, chat = "+447700901003", 6201003
     actions = assistant.process("actions")
-    actions.send_signal(signal.SIGSTOP)  # the turn hangs at the action server ...
+    actions.send_signal(signal.SIGSTOP)  # the turns hang at the action server ...
     try:
+        update = telegram_update(assistant, chat, "who helps with school transport")
         sid, inline = text_in(assistant, "who helps with school transport", phone)
         assert inline == []  # not ready in 3 s: the answer would follow by the outbox
         assert status_of(assistant, sid) == "received"
+        assert status_of(assistant, update) == "received"  # acknowledged, not answered
         assistant.kill("rasa")  # ... and the Rasa server dies mid-turn
     finally:
         actions.send_signal(signal.SIGCONT)
     stored_at = time.monotonic()
     assistant.restart("rasa")
-    assert sent_to(twilio, phone) == []
-    # The restarted server's sweep takes it up once it is RECOVER_AFTER seconds old.
+    assert sent_to(twilio, phone) == [] and telegram.sent_to(chat) == []
+    # The restarted server's sweep takes them up once they are RECOVER_AFTER seconds old.
     assert wait_for(lambda: settled(assistant, sid), RECOVER_AFTER + 60)
+    assert wait_for(lambda: status_of(assistant, update) == "replied", 30)
     assert time.monotonic() - stored_at >= RECOVER_AFTER - 5
-    time.sleep(5)  # more sweeps: it is not taken up again
+    time.sleep(5)  # more sweeps: they are not taken up again
     (reply,) = sent_to(twilio, phone)
     assert reply.startswith("This service can help:\n1. SEND Travel")
-    assert query(
-        assistant, "select status, attempts from inbound_messages where external_id = ?", sid
-    ) == [("queued", 1)]
+    attempts = "select status, attempts from inbound_messages where external_id = ?"
+    assert query(assistant, attempts, sid) == [("queued", 1)]
+    assert query(assistant, attempts, update) == [("replied", 1)]
+    texts = [call.text for call in telegram.sent_to(chat)]
+    assert texts and is_real_answer(texts[0])
+    assert len(set(texts)) == len(texts)  # each of the turn's messages once
 
 
 def test_replies_waiting_while_the_outbox_worker_is_dead_are_each_sent_once(assistant, twilio):
