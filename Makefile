@@ -137,7 +137,7 @@ test: lint typecheck validate $(MODEL) assets browser publish-tools scale-tools 
 eval: $(MODEL) safety-model ## Signposting and safety evaluations through the real REST channel
 	$(BIN)/python scripts/evaluate.py --model $(MODEL)
 
-bench: $(MODEL) ## Latency on every channel with local fakes, the directory at 2,000 and 10,000 services, then the scaled shape before/after
+bench: $(MODEL) ## Latency on every channel with local fakes, the pipeline under load and a killed action server, the directory at 2,000 and 10,000 services, then the scaled shape before/after
 	$(BIN)/python scripts/bench.py --model $(MODEL)
 	$(BIN)/python scripts/bench_directory.py
 	$(BIN)/python scripts/bench_scale.py --model $(MODEL)

@@ -57,6 +57,10 @@ class Settings:
     twilio_from_number: str = ""
     twilio_api_base_url: str = ""
     sms_reply_within: float = 3.0
+    # A message still unanswered this long after it came is taken up by a restarted
+    # server's sweep (longer than any turn with its retries), swept for this often.
+    inbound_recover_after: float = 120.0
+    inbound_recover_every: float = 30.0
     smtp_host: str = ""
     smtp_port: int = 25
     smtp_from: str = "send-assistant@example.org"
@@ -132,6 +136,8 @@ def load_settings(environ_file: Path | None = None) -> Settings:
         twilio_from_number=_env("TWILIO_FROM_NUMBER", "", dotenv),
         twilio_api_base_url=_env("TWILIO_API_BASE_URL", "", dotenv),
         sms_reply_within=float(_env("SMS_REPLY_WITHIN", "3.0", dotenv)),
+        inbound_recover_after=float(_env("INBOUND_RECOVER_AFTER", "120", dotenv)),
+        inbound_recover_every=float(_env("INBOUND_RECOVER_EVERY", "30", dotenv)),
         smtp_host=_env("SMTP_HOST", "", dotenv),
         smtp_port=int(_env("SMTP_PORT", "25", dotenv)),
         smtp_from=_env("SMTP_FROM", "send-assistant@example.org", dotenv),

@@ -220,9 +220,19 @@ class Pipeline:
     recover_every = 30.0  # seconds between sweeps
     max_attempts = 3  # taken up this often after restarts: then only an apology
 
-    def __init__(self, engine: Callable[[], Engine], safeguarding_contact: str = "") -> None:
+    def __init__(
+        self,
+        engine: Callable[[], Engine],
+        safeguarding_contact: str = "",
+        recover_after: float | None = None,
+        recover_every: float | None = None,
+    ) -> None:
         self._engine = engine
         self.safeguarding_contact = safeguarding_contact
+        if recover_after is not None:
+            self.recover_after = timedelta(seconds=recover_after)
+        if recover_every is not None:
+            self.recover_every = recover_every
         self.tasks: set[asyncio.Task[Any]] = set()
         self.sweeps: set[asyncio.Task[None]] = set()
         self._locks: dict[str, asyncio.Lock] = {}
@@ -368,7 +378,8 @@ class Pipeline:
         """The turn's messages, tried again while it fails; None if it never went well.
 
         A crisis is not left waiting: if Rasa has not answered within ``crisis_within``
-        seconds, the emergency reply goes first and the turn carries on."""
+        seconds, or its first attempt failed, the emergency reply goes first and the turn
+        carries on."""
         inbound = job.inbound
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.retry_for
@@ -407,6 +418,9 @@ class Pipeline:
                 "%s: turn %d for %s failed: %s",
                 inbound.channel, attempt, inbound.external_id, problem,
             )  # fmt: skip
+            if job.crisis and not job.emergency_sent:
+                # Not after the retries (15 s and more): the emergency reply now.
+                await self.send_emergency(adapter, job)
             pause = self.first_pause * 2 ** (attempt - 1)
             if loop.time() + pause >= deadline:
                 return None

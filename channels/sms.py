@@ -40,6 +40,7 @@ from channels.pipeline import (
     Message,
     Pipeline,
     Status,
+    emergency_texts,
 )
 from channels.twilio_auth import TwilioSignature
 
@@ -101,7 +102,12 @@ class SmsInput(InputChannel):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.signature = TwilioSignature(settings)
-        self.pipeline = Pipeline(lambda: self.engine, settings.safeguarding_contact)
+        self.pipeline = Pipeline(
+            lambda: self.engine,
+            settings.safeguarding_contact,
+            recover_after=settings.inbound_recover_after,
+            recover_every=settings.inbound_recover_every,
+        )
         if not settings.twilio_configured:
             log.warning(
                 "%s: Twilio is not configured: replies sent later are logged, not delivered",
@@ -225,12 +231,17 @@ class SmsInput(InputChannel):
         keyed by ``part`` and the MessageSid). A turn's reply also leaves its menu."""
         inbound = job.inbound
         reply = self.render(messages)
-        text = reply.text
         if turn:
-            if inbound.truncated:
-                text = f"{self.truncated_note}\n{text}"
             menu = [dict(b) for b in reply.buttons]
             await asyncio.to_thread(contacts.save_menu, self.engine, inbound.sender, menu)
+        if job.emergency_sent and part != "help" and emergency_texts(messages):
+            # The webhook's time ran out while we waited, and it sent the emergency reply
+            # in its TwiML answer: not twice. (No await from here to the offer or queue.)
+            messages = [m for m in messages if not emergency_texts([m])]
+            reply = self.render(messages)
+        text = reply.text
+        if turn and inbound.truncated and text:
+            text = f"{self.truncated_note}\n{text}"
         if not text:
             return Status.REPLIED
         log.info(

@@ -190,7 +190,12 @@ class TelegramInput(InputChannel):
         self.settings = settings
         self.audio = ReplyAudio(settings, speech)
         self.agent: Any = None  # Rasa's agent, for the read-aloud setting in the tracker
-        self.pipeline = Pipeline(lambda: self.engine, settings.safeguarding_contact)
+        self.pipeline = Pipeline(
+            lambda: self.engine,
+            settings.safeguarding_contact,
+            recover_after=settings.inbound_recover_after,
+            recover_every=settings.inbound_recover_every,
+        )
         self._sender: TelegramSender | None = None
         if not self.configured:
             log.warning(

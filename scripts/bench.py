@@ -10,8 +10,13 @@ replaced by local fakes, as in the tests) and prints:
     (<Play> plus fetching the file);
   - web chat "Listen": time from asking for an answer's audio to having the file, the
     first time (gTTS through the fake Google endpoint) and again (from the cache);
+  - the inbound pipeline: 50 SMS conversations of 5 messages at once (signed webhooks with
+    Twilio's real fields), then with 50 Telegram chats beside them, then again with the
+    action server killed (SIGKILL) mid-run and started again: webhook and first-reply
+    p50/p95, and every message answered once (lost, sent twice, apologies, crises);
   - resident memory of each server.
 Usage: python scripts/bench.py [--model models/send-assistant.tar.gz] [--messages 200]
+       [--only pipeline] [--conversations 50] [--database-url postgresql+psycopg2://...]
 """
 
 from __future__ import annotations
@@ -19,10 +24,12 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import platform
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -30,19 +37,26 @@ import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import sqlalchemy as sa
 import yaml
 from twilio.request_validator import RequestValidator
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.safety import is_emergency_reply  # noqa: E402
 from bot.sms import is_gsm7, segments  # noqa: E402
+from channels.sms import SORRY_TEXT as SMS_SORRY  # noqa: E402
+from channels.telegram import SORRY_TEXT as TELEGRAM_SORRY  # noqa: E402
 from scripts import servers  # noqa: E402
+from scripts.sms_try import signed_post, sms_texts  # noqa: E402
 from tests.fakes.gtts_api import FakeGoogleTTS  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
+from tests.fakes.twilio_api import FakeTwilio  # noqa: E402
 
 MESSAGES = (
     "hi",
@@ -55,7 +69,13 @@ MESSAGES = (
 )
 TOKEN, SECRET = "bench-token", "bench-secret"
 PUBLIC_URL = "https://send-assistant.example.org"
-phones = (f"+4477009{n:05d}" for n in itertools.count(1))
+TWILIO_SID = "AC" + "b" * 32
+# Numbers, update ids and chats new to every run, so a database kept from an earlier run
+# (PostgreSQL) neither de-duplicates this run's messages nor carries on its conversations.
+_RUN = int(time.time()) % 100_000
+phones = (f"+447{_RUN % 10_000:04d}{n:05d}" for n in itertools.count(1))
+update_ids = itertools.count(_RUN * 100_000)
+chats = itertools.count(_RUN * 10_000)
 
 
 def rss_mb(pid: int) -> float:
@@ -212,39 +232,422 @@ def bench_listen(assistant: servers.Assistant) -> None:
         print(f"  {label}: {took * 1000:.0f} ms ({size // 1024} KB)")
 
 
+# --- the inbound pipeline under load and with the action server killed -----------------
+
+CRISIS = "I want to kill myself"
+FINAL = {"replied", "queued", "apologised", "failed_crisis"}
+TWILIO_LIMIT = 15.0  # seconds Twilio waits; also the target for every reply
+WEBHOOK_TARGET = 0.5  # p95 target for the webhook's answer
+BLANK_FIELDS = ("FromCity", "FromState", "FromZip", "ToCity", "ToState", "ToZip")
+
+
+def twilio_fields(sid: str, phone: str, body: str, blanks: bool) -> dict[str, str]:
+    """An inbound SMS webhook's form as Twilio sends it for a UK number (blank place fields
+    left out when ``blanks`` is False)."""
+    fields = {
+        "ToCountry": "GB", "ToState": "", "SmsMessageSid": sid, "NumMedia": "0", "ToCity": "",
+        "FromZip": "", "SmsSid": sid, "FromState": "", "SmsStatus": "received", "FromCity": "",
+        "Body": body, "FromCountry": "GB", "To": "+447700900000", "ToZip": "",
+        "NumSegments": "1", "MessageSid": sid, "AccountSid": TWILIO_SID, "From": phone,
+        "ApiVersion": "2010-04-01",
+    }  # fmt: skip
+    return fields if blanks else {k: v for k, v in fields.items() if k not in BLANK_FIELDS}
+
+
+@dataclass
+class Sent:
+    """One message of the load and what became of it, as the family saw it."""
+
+    channel: str
+    key: str  # MessageSid or update_id
+    to: str  # phone or chat id
+    text: str
+    webhook: float = float("nan")  # seconds to the webhook's HTTP answer
+    http_status: int = 0
+    first_reply: float | None = None  # seconds to the first reply the family saw
+    inline: list[str] = field(default_factory=list)
+    replies: list[str] = field(default_factory=list)  # inline, then sent later
+    settled: bool = False
+
+
+class Watch:
+    """One reader of the database for the whole load: statuses of inbound messages and
+    of the outbox rows queued for them (so the load's threads do not poll it each)."""
+
+    def __init__(self, database_url: str) -> None:
+        self.engine = sa.create_engine(database_url)
+        self.status: dict[tuple[str, str], str] = {}
+        self.unsent: set[str] = set()  # external ids with an outbox row not yet sent
+        self.outbox: list[tuple[str, str]] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def read(self) -> None:
+        with self.engine.connect() as db:
+            rows = db.execute(
+                sa.text("select channel, external_id, status from inbound_messages")
+            ).all()
+            queued = db.execute(
+                sa.text("select dedupe_key, status from outbox where dedupe_key is not null")
+            ).all()
+        self.status = {(str(c), str(e)): str(s) for c, e, s in rows}
+        self.outbox = [(str(k), str(s)) for k, s in queued]
+        self.unsent = {k.rsplit(":", 1)[-1] for k, s in self.outbox if s != "sent"}
+
+    def settled(self, channel: str, key: str) -> bool:
+        return self.status.get((channel, key)) in FINAL and key not in self.unsent
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                self.read()
+            except Exception as error:  # a locked SQLite file: read again shortly
+                print(f"  (database read failed: {error!r:.80})")
+            self.stop.wait(0.3)
+
+    def __enter__(self) -> Watch:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(5)
+
+
+def _wait(check: Callable[[], bool], seconds: float, step: float = 0.05) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(step)
+    return check()
+
+
+class Load:
+    """Conversations on SMS and Telegram at once; each waits for its answer (and for the
+    message to be settled) before sending the next, as a family would."""
+
+    def __init__(
+        self,
+        assistant: servers.Assistant,
+        twilio: FakeTwilio,
+        telegram: FakeTelegram,
+        watch: Watch,
+        blanks: bool,
+    ) -> None:
+        self.assistant, self.twilio, self.telegram, self.watch = assistant, twilio, telegram, watch
+        self.blanks = blanks
+        self.sent: list[Sent] = []
+        self.lock = threading.Lock()
+        self.started = 0
+
+    def script(self, number: int, crisis: bool) -> list[str]:
+        texts = [MESSAGES[(number + i) % len(MESSAGES)] for i in range(5)]
+        if crisis:
+            texts[2] = CRISIS
+        return texts
+
+    def _record(self, item: Sent) -> Sent:
+        with self.lock:
+            self.sent.append(item)
+            self.started += 1
+        return item
+
+    def sms_conversation(self, number: int, crisis: bool) -> None:
+        phone = next(phones)
+        for text in self.script(number, crisis):
+            item = self._record(Sent("sms", "SM" + uuid.uuid4().hex, phone, text))
+            before = len(self.twilio_to(phone))
+            started = time.perf_counter()
+            try:
+                status, twiml = signed_post(
+                    self.assistant.base_url, PUBLIC_URL, TOKEN,
+                    twilio_fields(item.key, phone, text, self.blanks),
+                )  # fmt: skip
+            except OSError as error:
+                status, twiml = 0, repr(error)
+            item.webhook = time.perf_counter() - started
+            item.http_status = status
+            item.inline = sms_texts(twiml) if status == 200 else []
+            if item.inline:
+                item.first_reply = item.webhook
+            elif _wait(lambda b=before: len(self.twilio_to(phone)) > b, TWILIO_LIMIT * 4):
+                item.first_reply = time.perf_counter() - started
+            item.settled = _wait(lambda k=item.key: self.watch.settled("sms", k), 90, 0.2)
+            item.replies = item.inline + self.twilio_to(phone)[before:]
+
+    def twilio_to(self, phone: str) -> list[str]:
+        return [m["Body"] for m in list(self.twilio.sent) if m.get("To") == phone]
+
+    def telegram_conversation(self, number: int, crisis: bool) -> None:
+        chat = next(chats)
+        for index, text in enumerate(self.script(number + 3, crisis)):
+            update_id = next(update_ids)
+            item = self._record(Sent("telegram", str(update_id), str(chat), text))
+            before = len(self.telegram.sent_to(chat))
+            update = {
+                "update_id": update_id,
+                "message": {
+                    "message_id": index + 1, "date": int(time.time()), "text": text,
+                    "chat": {"id": chat, "type": "private", "first_name": "Sam"},
+                    "from": {"id": chat, "is_bot": False, "first_name": "Sam"},
+                },
+            }  # fmt: skip
+            request = urllib.request.Request(  # noqa: S310 (loopback)
+                f"{self.assistant.base_url}/webhooks/telegram/webhook",
+                data=json.dumps(update).encode(),
+                headers={
+                    "Content-Type": "application/json",
+                    "X-Telegram-Bot-Api-Secret-Token": SECRET,
+                },
+            )
+            started = time.perf_counter()
+            try:
+                with urllib.request.urlopen(request, timeout=60) as reply:  # noqa: S310
+                    item.http_status = reply.status
+            except OSError:
+                item.http_status = 0
+            item.webhook = time.perf_counter() - started
+            if _wait(lambda b=before: len(self.telegram.sent_to(chat)) > b, TWILIO_LIMIT * 4):
+                item.first_reply = time.perf_counter() - started
+            item.settled = _wait(lambda k=item.key: self.watch.settled("telegram", k), 90, 0.2)
+            item.replies = [c.text for c in self.telegram.sent_to(chat)[before:]]
+
+    def run(self, sms: int, telegram: int, during: Callable[[], None] | None = None) -> float:
+        """``sms`` and ``telegram`` conversations at once (one in ten has a crisis in it);
+        ``during`` runs beside them (the action server killed and started again)."""
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=sms + telegram + 1) as pool:
+            futures = [pool.submit(self.sms_conversation, n, n % 10 == 4) for n in range(sms)]
+            futures += [
+                pool.submit(self.telegram_conversation, n, n % 10 == 7) for n in range(telegram)
+            ]
+            if during is not None:
+                futures.append(pool.submit(during))
+            for future in futures:
+                future.result()
+        return time.perf_counter() - started
+
+
+@dataclass
+class Outcome:
+    """The figures of one load, counted where the family would see the replies."""
+
+    label: str
+    messages: int
+    webhook: list[float]  # SMS: the signed webhook's TwiML answer
+    ack: list[float]  # Telegram: the update acknowledged
+    reply: list[float]
+    late: int  # answered, but after 15 s
+    lost: int  # no reply at all, or never settled
+    duplicated: int
+    apologies: int
+    emergency: int
+    crisis: int
+    statuses: dict[str, int]
+    seconds: float
+    notes: list[str]
+    refused: int = 0  # webhooks answered with anything but 200 (or not at all)
+
+
+def count(label: str, load: Load, watch: Watch, seconds: float) -> Outcome:
+    """Every message answered once? From the replies seen, the fake APIs' records and the
+    database (inbound statuses; outbox rows sent)."""
+    watch.read()
+    notes: list[str] = []
+    sent_rows: dict[str, list[str]] = {}
+    for key, status in watch.outbox:
+        if status == "sent":
+            sent_rows.setdefault(key.rsplit(":", 1)[-1], []).append(key)
+    lost = duplicated = late = apologies = emergency = 0
+    statuses: dict[str, int] = {}
+    by_phone: dict[str, int] = {}
+    for item in load.sent:
+        status = watch.status.get((item.channel, item.key), "missing")
+        statuses[status] = statuses.get(status, 0) + 1
+        is_crisis = item.text == CRISIS
+        if not item.replies or status not in FINAL:
+            lost += 1
+            notes.append(f"lost: {item.channel} {item.key} ({status}, {len(item.replies)} replies)")
+            continue
+        if item.first_reply is None or item.first_reply > TWILIO_LIMIT:
+            late += 1
+        helps = [r for r in item.replies if is_emergency_reply([r])]
+        if is_crisis:
+            emergency += bool(helps)
+            if not helps:
+                lost += 1
+                notes.append(f"crisis without the emergency reply: {item.channel} {item.key}")
+        if len(helps) > 1 or len(set(item.replies)) < len(item.replies):
+            duplicated += 1
+            notes.append(f"sent twice: {item.channel} {item.key}: {item.replies}")
+        apologies += any(r in (SMS_SORRY, TELEGRAM_SORRY) for r in item.replies)
+        if item.channel == "sms":
+            rows = sent_rows.get(item.key, [])
+            by_phone[item.to] = by_phone.get(item.to, 0) + len(rows)
+            if (
+                item.inline
+                and f"sms-reply:{item.key}" in rows
+                and not is_emergency_reply(item.inline)
+            ):
+                duplicated += 1
+                notes.append(f"answered in TwiML and by the outbox: {item.key}")
+    for phone, queued in by_phone.items():  # nothing at Twilio that no outbox row explains
+        extra = len(load.twilio_to(phone)) - queued
+        if extra:
+            duplicated += extra
+            notes.append(f"{extra} SMS to one phone beyond its outbox rows")
+    chats = {item.to for item in load.sent if item.channel == "telegram"}
+    seen = sum(len(item.replies) for item in load.sent if item.channel == "telegram")
+    extra = sum(len(load.telegram.sent_to(int(chat))) for chat in chats) - seen
+    if extra:
+        duplicated += extra
+        notes.append(f"{extra} Telegram messages sent after their update was settled")
+    refused = sum(item.http_status != 200 for item in load.sent)
+    return Outcome(
+        label, len(load.sent),
+        [i.webhook for i in load.sent if i.http_status and i.channel == "sms"],
+        [i.webhook for i in load.sent if i.http_status and i.channel == "telegram"],
+        [i.first_reply for i in load.sent if i.first_reply is not None], late, lost, duplicated,
+        apologies, emergency, sum(i.text == CRISIS for i in load.sent), statuses, seconds, notes,
+        refused,
+    )  # fmt: skip
+
+
+def _ms(values: list[float]) -> str:
+    if not values:
+        return "-"
+    return f"{percentile(values, 50) * 1000:.0f} / {percentile(values, 95) * 1000:.0f} ms"
+
+
+def print_outcomes(outcomes: list[Outcome]) -> None:
+    print(
+        "| load | messages | SMS webhook p50 / p95 | Telegram ack p50 / p95 "
+        "| first reply p50 / p95 | over 15 s | lost | sent twice | apologies "
+        "| crises with the emergency reply | took |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for o in outcomes:
+        print(
+            f"| {o.label} | {o.messages} | {_ms(o.webhook)} | {_ms(o.ack)} | "
+            f"{percentile(o.reply, 50):.1f} / "
+            f"{percentile(o.reply, 95):.1f} s | {o.late} | {o.lost} | {o.duplicated} "
+            f"| {o.apologies} | {o.emergency} of {o.crisis} | {o.seconds:.0f} s |"
+        )
+    for o in outcomes:
+        print(f"  {o.label}: statuses {dict(sorted(o.statuses.items()))}")
+        print(
+            f"    webhooks not answered 200: {o.refused}; slowest SMS webhook "
+            f"{max(o.webhook, default=0):.1f} s, Telegram ack {max(o.ack, default=0):.1f} s"
+        )
+        for note in o.notes[:10]:
+            print(f"    {note}")
+
+
+def bench_pipeline(
+    assistant: servers.Assistant, twilio: FakeTwilio, telegram: FakeTelegram, database_url: str,
+    conversations: int,
+) -> list[Outcome]:  # fmt: skip
+    """50 SMS conversations of 5 messages; the same with 50 Telegram chats beside them; the
+    same again with the action server killed (SIGKILL) mid-run and started 5 s later."""
+    print("Inbound pipeline (signed Twilio webhooks, Telegram updates; replies at the fakes)")
+    probe = "SM" + uuid.uuid4().hex
+    status, _ = signed_post(
+        assistant.base_url, PUBLIC_URL, TOKEN, twilio_fields(probe, next(phones), "hi", True)
+    )
+    blanks = status == 200
+    print(
+        "  Twilio's blank fields (FromCity= ...): "
+        + ("accepted, sent with every message" if blanks else f"refused ({status}): left out")
+    )
+    outcomes = []
+    with Watch(database_url) as watch:
+        watch.read()
+        load = Load(assistant, twilio, telegram, watch, blanks)
+        seconds = load.run(conversations, 0)
+        outcomes.append(count(f"{conversations} SMS conversations x 5", load, watch, seconds))
+        load = Load(assistant, twilio, telegram, watch, blanks)
+        seconds = load.run(conversations, conversations)
+        outcomes.append(
+            count(f"{conversations} SMS + {conversations} Telegram x 5", load, watch, seconds)
+        )
+        load = Load(assistant, twilio, telegram, watch, blanks)
+        events: list[str] = []
+
+        def kill_and_restart() -> None:
+            _wait(lambda: load.started >= conversations * 2 * 5 // 4, 300, 0.1)
+            started = time.perf_counter()
+            assistant.kill("actions")
+            events.append(f"action server killed after {load.started} messages")
+            time.sleep(5)
+            assistant.restart("actions")
+            events.append(f"started again, answering {time.perf_counter() - started:.0f} s after")
+
+        seconds = load.run(conversations, conversations, kill_and_restart)
+        outcome = count(
+            f"{conversations} SMS + {conversations} Telegram, action server killed", load, watch,
+            seconds,
+        )  # fmt: skip
+        outcome.notes[:0] = events
+        outcomes.append(outcome)
+    print_outcomes(outcomes)
+    return outcomes
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", type=Path, default=servers.DEFAULT_MODEL)
     parser.add_argument("--messages", type=int, default=200)
+    parser.add_argument("--only", choices=("all", "pipeline"), default="all")
+    parser.add_argument("--conversations", type=int, default=50)
+    parser.add_argument("--database-url", default="", help="default: SQLite in a temporary folder")
+    parser.add_argument(
+        "--reply-within", default="3", help="SMS_REPLY_WITHIN: seconds an SMS waits for TwiML"
+    )
     args = parser.parse_args()
     with (
         tempfile.TemporaryDirectory() as workdir,
+        FakeTwilio() as twilio,
         FakeTelegram() as telegram,
         FakeGoogleTTS() as google,
     ):
+        database_url = args.database_url or f"sqlite:///{workdir}/app.db"
         env = {
-            "TWILIO_AUTH_TOKEN": TOKEN, "PUBLIC_URL": PUBLIC_URL, "PSEUDONYM_KEY": "bench",
+            "TWILIO_ACCOUNT_SID": TWILIO_SID, "TWILIO_AUTH_TOKEN": TOKEN,
+            "TWILIO_FROM_NUMBER": "+447700900000", "TWILIO_API_BASE_URL": twilio.base_url,
+            "PUBLIC_URL": PUBLIC_URL, "PSEUDONYM_KEY": "bench", "DATABASE_URL": database_url,
             "TELEGRAM_BOT_TOKEN": telegram.token, "TELEGRAM_WEBHOOK_SECRET": SECRET,
             "TELEGRAM_API_BASE_URL": telegram.base_url, "AUDIO_DIR": f"{workdir}/audio",
             "HTTPS_PROXY": google.proxy_url, "SSL_CERT_FILE": str(google.cert_file),
+            "SAFEGUARDING_CONTACT": "safeguarding@example.org",
+            "SMS_REPLY_WITHIN": args.reply_within,
         }  # fmt: skip
         with servers.running(
             model=args.model, rasa_port=5405, actions_port=5455, workdir=Path(workdir),
             env=env, quiet=True,
         ) as assistant:  # fmt: skip
             assistant.say("bench-warmup", "hello")
-            print(f"{platform.node()} ({platform.machine()}, 2 cores), {time.strftime('%Y-%m-%d')}")
-            bench_rest(assistant, args.messages)
-            bench_sms(assistant, args.messages)
-            bench_telegram(assistant, telegram, args.messages)
-            bench_voice(assistant)
-            bench_listen(assistant)
-            actions, rasa, outbox = assistant.processes
+            database = "PostgreSQL" if database_url.startswith("postgresql") else "SQLite"
             print(
-                f"Resident memory: Rasa server {rss_mb(rasa.pid):.0f} MB, "
-                f"action server {rss_mb(actions.pid):.0f} MB, "
-                f"outbox worker {rss_mb(outbox.pid):.0f} MB"
+                f"{platform.node()} ({platform.machine()}, {os.cpu_count()} cores), "
+                f"{time.strftime('%Y-%m-%d %H:%M')}, {database}, load average "
+                f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}, "
+                f"SMS_REPLY_WITHIN={args.reply_within}"
             )
+            if args.only == "all":
+                bench_rest(assistant, args.messages)
+                bench_sms(assistant, args.messages)
+                bench_telegram(assistant, telegram, args.messages)
+                bench_voice(assistant)
+                bench_listen(assistant)
+            rss = {name: rss_mb(assistant.process(name).pid) for name in ("rasa", "actions")}
+            bench_pipeline(assistant, twilio, telegram, database_url, args.conversations)
+            print(
+                f"Resident memory (before the pipeline load): Rasa server {rss['rasa']:.0f} MB, "
+                f"action server {rss['actions']:.0f} MB, outbox worker "
+                f"{rss_mb(assistant.process('outbox').pid):.0f} MB"
+            )
+            print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     return 0
 
 

@@ -39,6 +39,9 @@ class Assistant:
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     staff_port: int | None = None
     rest_token: str = ""
+    # How each process was started (command, environment, output), so it can be started
+    # again after a test or the benchmark has killed it on purpose.
+    launches: list[tuple[list[str], dict[str, str], int | None]] = field(default_factory=list)
 
     @property
     def staff_url(self) -> str:
@@ -61,6 +64,48 @@ class Assistant:
 
     def alive(self) -> bool:
         return all(p.poll() is None for p in self.processes)
+
+    def launch(self, command: list[str], env: dict[str, str], output: int | None) -> None:
+        """Start one more child process (and remember how, for :meth:`restart`)."""
+        self.launches.append((command, env, output))
+        self.processes.append(
+            subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=output)
+        )
+
+    def process(self, name: str) -> subprocess.Popen[bytes]:
+        """The running process called ``name``: "actions", "rasa", "outbox" or "staff"."""
+        return self.processes[self._index(name)]
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one process, as a crash or the out-of-memory killer would."""
+        process = self.process(name)
+        process.kill()
+        process.wait(timeout=20)
+
+    def restart(self, name: str, timeout: float = STARTUP_TIMEOUT) -> None:
+        """Start a killed (or stopped) process again, the same way; wait until it answers."""
+        index = self._index(name)
+        if self.processes[index].poll() is None:
+            self.processes[index].kill()
+            self.processes[index].wait(timeout=20)
+        command, env, output = self.launches[index]
+        self.processes[index] = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=output, stderr=output
+        )
+        health = {
+            "actions": f"http://127.0.0.1:{self.actions_port}/health",
+            "rasa": f"{self.base_url}/webhooks/rest/",
+            "staff": f"{self.staff_url}/health",
+        }.get(name)
+        if health is not None and not _wait_for(health, self, timeout):
+            raise RuntimeError(f"The {name} process did not start again.")
+
+    def _index(self, name: str) -> int:
+        words = {"actions": "actions", "rasa": "--model", "outbox": "outbox", "staff": "staff"}
+        for index, (command, _env, _output) in enumerate(self.launches):
+            if words[name] in command:
+                return index
+        raise KeyError(name)
 
 
 def rest_headers(token: str) -> dict[str, str]:
@@ -175,55 +220,21 @@ def start(
         rest_token=child_env.get("REST_TOKEN") or dotenv_value("REST_TOKEN"),
     )  # fmt: skip
     if staff_port is not None:  # the staff console (staff/), on the same database
-        assistant.processes.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "staff", "--port", str(staff_port)],
-                cwd=ROOT,
-                env=child_env,
-                stdout=output,
-                stderr=output,
-            )  # fmt: skip
-        )
-    assistant.processes.append(
-        subprocess.Popen(
-            [_bin("rasa"), "run", "actions", "--actions", "actions", "--port", str(actions_port)],
-            cwd=ROOT,
-            env=child_env,
-            stdout=output,
-            stderr=output,
-        )  # fmt: skip
-    )
-    assistant.processes.append(
-        subprocess.Popen(
-            [
-                _bin("rasa"),
-                "run",
-                "--model",
-                str(model),
-                "--endpoints",
-                str(endpoints),
-                "--credentials",
-                "credentials.yml",
-                "--port",
-                str(rasa_port),
-                "--cors",
-                "*",
-            ],
-            cwd=ROOT,
-            env=child_env,
-            stdout=output,
-            stderr=output,
-        )  # fmt: skip
-    )
-    assistant.processes.append(  # the outbox worker: sends what the servers queue
-        subprocess.Popen(
-            [sys.executable, "-m", "bot", "outbox", "run"],
-            cwd=ROOT,
-            env=child_env,
-            stdout=output,
-            stderr=output,
-        )  # fmt: skip
-    )
+        staff = [sys.executable, "-m", "staff", "--port", str(staff_port)]
+        assistant.launch(staff, child_env, output)
+    assistant.launch(
+        [_bin("rasa"), "run", "actions", "--actions", "actions", "--port", str(actions_port)],
+        child_env, output,
+    )  # fmt: skip
+    assistant.launch(
+        [
+            _bin("rasa"), "run", "--model", str(model), "--endpoints", str(endpoints),
+            "--credentials", "credentials.yml", "--port", str(rasa_port), "--cors", "*",
+        ],
+        child_env, output,
+    )  # fmt: skip
+    # the outbox worker: sends what the servers queue
+    assistant.launch([sys.executable, "-m", "bot", "outbox", "run"], child_env, output)
     ready = _wait_for(f"http://127.0.0.1:{actions_port}/health", assistant, STARTUP_TIMEOUT)
     ready = ready and _wait_for(f"{assistant.base_url}/webhooks/rest/", assistant, STARTUP_TIMEOUT)
     if staff_port is not None:

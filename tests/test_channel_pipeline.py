@@ -19,7 +19,7 @@ from bot.privacy import pseudonymise
 from bot.safety import EMERGENCY_LINE
 from channels import sms as sms_channel
 from channels import whatsapp as whatsapp_channel
-from channels.pipeline import Inbound, Kind, Pipeline, Status
+from channels.pipeline import Inbound, InlineReply, Job, Kind, Pipeline, Status
 from channels.sms import SmsInput
 from channels.whatsapp import WhatsAppInput
 from tests.channel_helpers import (
@@ -365,6 +365,30 @@ def test_a_crisis_whose_turn_fails_gets_the_emergency_reply(engine, channel):
     assert statuses(engine) == ["failed_crisis"]
 
 
+@CHANNELS
+def test_a_crisis_whose_turn_fails_gets_the_emergency_reply_at_once_not_after_the_retries(
+    engine, channel
+):
+    """The action server down: the turn fails fast, again and again. The emergency reply
+    goes after the first failure (in the TwiML answer), not after 15 s of retries."""
+
+    async def go():
+        made, turn = connector(engine, channel, sms_reply_within=20.0), StubTurn({CRISIS: "fail"})
+        made.pipeline.retry_for, made.pipeline.first_pause = 3.0, 0.5
+        async with client_for(made, turn) as client:
+            started = asyncio.get_running_loop().time()
+            texts = await Phone(client, channel).send(CRISIS)
+            took = asyncio.get_running_loop().time() - started
+            await settle(made.pipeline)
+        return texts, took, turn
+
+    (text,), took, turn = asyncio.run(go())
+    assert EMERGENCY_LINE in text and took < 1.0
+    assert len(turn.seen) >= 3  # the turn was still tried again after it
+    assert statuses(engine) == ["failed_crisis"]
+    assert outbox(engine) == []  # and nothing more was sent: no apology after it
+
+
 def test_a_crisis_answered_without_the_emergency_numbers_gets_them_first(engine):
     async def go():
         made, turn = connector(engine), StubTurn()
@@ -414,6 +438,33 @@ def test_a_slow_crisis_gets_the_emergency_reply_at_once_and_the_rest_later(engin
     assert EMERGENCY_LINE in now
     [(channel, _, later, key)] = outbox(engine)
     assert (channel, later, key) == ("sms", "Shall I find local help?", "sms-reply:SMcrisis")
+
+
+@CHANNELS
+def test_an_emergency_reply_the_webhook_sent_while_the_reply_was_stored_is_not_sent_again(
+    engine, channel
+):
+    """The race `make bench` found: a crisis turn ends just before the webhook stops
+    waiting; while the adapter stores the reply's menu, the webhook's time is up and it
+    sends the emergency reply in TwiML. The reply then queued must leave it out."""
+    emergency = "I am worried about you.\nIf someone is in danger right now, call 999."
+
+    async def go() -> Status:
+        made = connector(engine, channel)
+        phone = address(channel, "+447700900999")
+        inbound = Inbound(channel, "SMrace", f"{channel}-race", phone, CRISIS)
+        job = Job(inbound, engine, crisis=True, inline=InlineReply())
+        delivering = asyncio.create_task(
+            made.deliver(job, [{"text": emergency}, {"text": "Shall I find local help?"}], True)
+        )
+        await asyncio.sleep(0)  # the adapter waits on the database (the menu) ...
+        job.inline.close()  # ... when the webhook's time is up and it sends the emergency
+        job.emergency_sent = True
+        return await delivering
+
+    assert asyncio.run(go()) is Status.QUEUED
+    [(_, _, later, key)] = outbox(engine)
+    assert (later, key) == ("Shall I find local help?", f"{channel}-reply:SMrace")
 
 
 def test_whatsapp_is_a_push_channel_for_case_updates_and_you_said():

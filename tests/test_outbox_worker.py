@@ -426,3 +426,29 @@ def test_essential_messages_never_die_of_a_temporary_failure(engine, fake_twilio
     assert asyncio.run(
         deliver_due(engine, {"sms": sms_sender(fake_twilio)}, now=moment)
     ) == DeliveryReport(sent=1)
+
+
+def test_the_worker_process_marks_a_case_sent_once_its_email_is_delivered(tmp_path, fake_twilio):
+    """The hook that marks a case "sent" lives with the cases; the worker process, which
+    imports no case code of its own, must still run it."""
+    from bot.routing.cases import get_case
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'app.db'}")
+    upgrade(engine)
+    case = _service_case(engine, tmp_path)
+    inbox, port = Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    worker = start_worker(
+        worker_env(tmp_path, fake_twilio, SMTP_HOST="127.0.0.1", SMTP_PORT=str(port))
+    )
+    try:
+        assert wait_for(lambda: rows(engine)[0].status == SENT)
+        worker.send_signal(signal.SIGINT)
+        worker.wait(15)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+        controller.stop()
+    assert [to for to, _ in inbox.messages] == ["travel@example.org"]
+    assert get_case(engine, case.reference).status == "sent"
