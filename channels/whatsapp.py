@@ -11,8 +11,6 @@ carrier opt-out, so STOP is confirmed here.
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot import sms
 from channels.pipeline import Message
 from channels.sms import SmsInput
@@ -47,12 +45,6 @@ class WhatsAppInput(SmsInput):
     truncated_note = TRUNCATED_NOTE
     empty_text = EMPTY_TEXT
     media_text = MEDIA_TEXT
-
-    @classmethod
-    def from_credentials(cls, credentials: dict[str, Any] | None) -> WhatsAppInput:
-        from bot.config import load_settings
-
-        return cls(load_settings())
 
     def address_of(self, sender: str) -> str:
         """The number without "whatsapp:" (the outbox's sender adds it back)."""
