@@ -45,6 +45,7 @@ from bot.notify.outbox import (
 from bot.notify.senders import SmtpSender
 from bot.notify.twilio_rest import TwilioSmsSender
 from tests.conftest import free_port
+from tests.fakes.smtp import Inbox
 from tests.fakes.twilio_api import FakeTwilio
 
 SID, TOKEN, FROM = "AC" + "0" * 32, "token", "+447700900000"
@@ -218,15 +219,6 @@ def test_the_worker_process_delivers_and_stops_cleanly_on_sigint(tmp_path, fake_
 
 
 # --- SMTP down for longer than the retry budget -------------------------------------------
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, str]] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-        self.messages.append((envelope.rcpt_tos[0], envelope.content.decode()))
-        return "250 OK"
 
 
 def _round(engine, senders, moment) -> DeliveryReport:

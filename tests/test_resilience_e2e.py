@@ -29,6 +29,7 @@ from channels.sms import SORRY_TEXT
 from scripts import servers
 from scripts.sms_try import signed_post, sms_texts
 from tests.conftest import free_port
+from tests.fakes.smtp import Inbox
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
 from tests.safety_e2e_helpers import KEY, PUBLIC_URL, TG_SECRET, TG_TOKEN, TOKEN, sender
@@ -37,17 +38,6 @@ pytestmark = pytest.mark.e2e
 
 FINAL = {"replied", "queued", "apologised", "failed_crisis"}
 RECOVER_AFTER = 60  # longer than a turn with its retries (20 s) and a turn's time-out (30 s)
-
-
-class Inbox:
-    """A local SMTP server's mailbox (aiosmtpd)."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, str]] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-        self.messages.append((envelope.rcpt_tos[0], envelope.content.decode()))
-        return "250 OK"
 
 
 @pytest.fixture(scope="module")

@@ -28,6 +28,7 @@ from bot.routing.cases import (
 from bot.routing.references import ALPHABET, find_reference, new_reference
 from bot.routing.rules import Decision, load_routing
 from tests.conftest import free_port
+from tests.fakes.smtp import Inbox
 
 ROUTING = """
 fallback_owner: local_offer
@@ -185,15 +186,6 @@ def test_unacknowledged_cases_escalate_to_the_fallback_owner(engine, routing):
     assert escalate_overdue(engine, routing, now=start + timedelta(hours=50)) == []
     assert case.reference in messages_for(engine, "local-offer@example.org")[0].body
     assert "passed it to the Local Offer team" in messages_for(engine, "sms-family")[0].body
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, str]] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-        self.messages.append((envelope.rcpt_tos[0], envelope.content.decode()))
-        return "250 OK"
 
 
 def test_email_is_delivered_exactly_once_after_the_smtp_server_comes_back(

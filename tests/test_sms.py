@@ -16,6 +16,7 @@ from bot.sms import is_gsm7, segments
 from scripts import servers
 from scripts.sms_try import signed_post, sms_texts
 from tests.conftest import free_port
+from tests.fakes.smtp import Inbox
 from tests.fakes.twilio_api import FakeTwilio
 
 pytestmark = pytest.mark.e2e
@@ -43,17 +44,6 @@ def _env(fake: FakeTwilio, **extra: str) -> dict[str, str]:
         "SMS_REPLY_WITHIN": "20",
         **extra,
     }
-
-
-class Inbox:
-    """A local SMTP server's mailbox (aiosmtpd), where services' case emails land."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, str]] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-        self.messages.append((envelope.rcpt_tos[0], envelope.content.decode()))
-        return "250 OK"
 
 
 @pytest.fixture(scope="module")
