@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import sys
 from collections import OrderedDict
@@ -122,17 +123,21 @@ class RemoteAgent:
             body["slots"] = SLOTS_FOR[channel]
         try:
             async with self.session.post(self.url, json=body) as reply:
-                answer = await reply.json(content_type=None)
-                status = reply.status
+                status, raw = reply.status, await reply.read()
         except asyncio.TimeoutError as error:
             raise TurnFailed(f"no answer from Rasa within {self.timeout:g} s") from error
-        except (aiohttp.ClientError, ValueError) as error:
+        except aiohttp.ClientError as error:
             raise TurnFailed(f"Rasa could not be reached: {error!r:.150}") from error
+        try:
+            answer = json.loads(raw)
+        except ValueError:  # not JSON (or not UTF-8): a proxy's error page, say
+            answer = None
+        if not isinstance(answer, dict):
+            raise TurnFailed(f"Rasa answered {status}, not with a turn's JSON")
         if status != 200:
-            problem = answer.get("error") if isinstance(answer, dict) else None
-            detail = answer.get("detail") if isinstance(answer, dict) else None
-            raise TurnFailed(f"Rasa answered {status}: {problem or answer!r:.100} {detail or ''}")
-        messages = answer.get("messages") if isinstance(answer, dict) else None
+            problem = f"{answer.get('error')}: {answer.get('detail') or ''}"
+            raise TurnFailed(f"Rasa answered {status}: {problem:.200}")
+        messages = answer.get("messages")
         if not isinstance(messages, list):
             raise TurnFailed("Rasa's answer has no messages list")
         if isinstance(answer.get("slots"), dict):

@@ -3,7 +3,8 @@ it) on loopback, an aiohttp test server in the test's event loop, for the thin r
 
 It checks the bearer token (401/403 as the real one), records every body it accepts, and
 answers each by ``plan[text]``: ``"fail"`` (500, the turn raised), ``"action"`` (502, an
-action failed), ``"hang"`` (no answer for an hour), a list of messages, or by default
+action failed), ``"proxy"`` (503 and an HTML page, as a load balancer answers), ``"hang"``
+(no answer for an hour), a list of messages, or by default
 ``You said: <text>``. ``slots`` are sent back when a body asks for them.
 """
 
@@ -63,6 +64,8 @@ class FakeRasaTurns:
         if what == "action":
             detail = "Encountered an exception while running action 'action_signpost'."
             return web.json_response({"error": "an action failed", "detail": detail}, status=502)
+        if what == "proxy":  # a load balancer's error page, not the turn endpoint's JSON
+            return web.Response(status=503, text="<h1>503 Service Unavailable</h1>")
         if what == "hang":
             await asyncio.sleep(3600)
         messages = what if isinstance(what, list) else [{"text": f"You said: {text}"}]
