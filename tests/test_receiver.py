@@ -615,3 +615,31 @@ def test_the_receiver_will_not_start_without_a_turn_token(monkeypatch, capsys):
     monkeypatch.setenv("TURN_TOKEN", "")
     assert receiver_module.main(["--port", str(free_port())]) == 1
     assert "TURN_TOKEN is not set" in capsys.readouterr().err
+
+
+def test_real_credentials_with_the_example_turn_token_refuse_to_start(engine):
+    from bot.config import PUBLIC_TURN_TOKENS, exit_if_unsafe, unsafe_settings
+
+    (example,) = PUBLIC_TURN_TOKENS
+    # a private pseudonym key and no credentials
+    base = dataclasses.replace(settings_for(engine, turn_token=example), twilio_auth_token="")
+    assert unsafe_settings(base) is None  # a trial with no credentials may use it
+    real = dataclasses.replace(base, telegram_bot_token="123:abc")
+    reason = unsafe_settings(real)
+    assert reason is not None and reason.startswith("Refusing to start: TELEGRAM_BOT_TOKEN")
+    assert "TURN_TOKEN is an example" in reason
+    with pytest.raises(SystemExit, match="TURN_TOKEN"):
+        exit_if_unsafe(real)
+    assert unsafe_settings(dataclasses.replace(real, turn_token="a-long-secret")) is None
+
+
+def test_the_shipped_example_turn_tokens_are_the_ones_refused_with_real_credentials():
+    import re
+
+    from bot.config import PUBLIC_TURN_TOKENS
+
+    compose = (PROJECT_ROOT / "compose.yaml").read_text()
+    k8s = (PROJECT_ROOT / "deploy" / "k8s" / "config.yaml").read_text()
+    shipped = set(re.findall(r"TURN_TOKEN: \$\{TURN_TOKEN:-([^}]*)\}", compose))
+    shipped |= set(re.findall(r"^\s+TURN_TOKEN: (\S+)$", k8s, re.MULTILINE))
+    assert shipped == set(PUBLIC_TURN_TOKENS)
