@@ -38,7 +38,7 @@ RUN rasa train --data data/nlu data/stories data/rules --fixed-model-name send-a
     && mkdir -p var && chown -R assistant var
 
 USER 10001
-EXPOSE 5005 5055 5080
+EXPOSE 5005 5006 5055 5080
 CMD ["rasa", "run", "--model", "models/send-assistant.tar.gz", \
      "--endpoints", "endpoints.production.yml", "--credentials", "credentials.yml", \
      "--port", "5005"]

@@ -17,6 +17,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEV_PSEUDONYM_KEY = "development-only-key-change-me"
 # Keys anyone can read (this file, compose.yaml, deploy/k8s): never with real credentials.
 PUBLIC_PSEUDONYM_KEYS = frozenset({DEV_PSEUDONYM_KEY, "change-me-to-a-long-random-secret"})
+# The turn token's example value (compose.yaml, deploy/k8s): never with real credentials.
+PUBLIC_TURN_TOKENS = frozenset({"change-me-to-another-long-random-secret"})
 DEVELOPMENT = "development"
 # With no TWILIO_AUTH_TOKEN, webhooks are still signed and checked, with this local token:
 # `python scripts/sms_try.py` signs with it, so the channel can be tried with no account.
@@ -89,6 +91,13 @@ class Settings:
     app_env: str = "production"
     rest_token: str = ""
     webchat_secret_key: str = ""
+    # The thin receiver (channels/receiver.py) and the Rasa turn endpoint it calls
+    # (channels/turn.py): the shared bearer token, its port, where the turns go, and how
+    # long one turn over HTTP may take.
+    turn_token: str = ""
+    receiver_port: int = 5006
+    rasa_turn_url: str = "http://127.0.0.1:5005/webhooks/turn/webhook"
+    rasa_turn_timeout: float = 30.0
 
     @property
     def development(self) -> bool:
@@ -171,6 +180,12 @@ def load_settings(environ_file: Path | None = None) -> Settings:
         app_env=_env("APP_ENV", "production", dotenv).strip().lower(),
         rest_token=_env("REST_TOKEN", "", dotenv),
         webchat_secret_key=_env("WEBCHAT_SECRET_KEY", "", dotenv),
+        turn_token=_env("TURN_TOKEN", "", dotenv),
+        receiver_port=int(_env("RECEIVER_PORT", "5006", dotenv)),
+        rasa_turn_url=_env(
+            "RASA_TURN_URL", f"http://127.0.0.1:{rasa_port}/webhooks/turn/webhook", dotenv
+        ),
+        rasa_turn_timeout=float(_env("RASA_TURN_TIMEOUT", "30", dotenv)),
     )
 
 
@@ -182,9 +197,9 @@ def dotenv_value(name: str, environ_file: Path | None = None) -> str:
 def unsafe_settings(settings: Settings) -> str | None:
     """Why these settings must not serve anyone, or None: real Twilio or Telegram
     credentials with a pseudonym key anyone can read (then a family's pseudonym, and
-    through it their conversation, could be worked out from their phone number)."""
-    if settings.pseudonym_key not in PUBLIC_PSEUDONYM_KEYS:
-        return None
+    through it their conversation, could be worked out from their phone number), or with
+    a turn token anyone can read (then anyone who reaches a Rasa server's turn endpoint
+    could talk as any family)."""
     real = [
         name
         for name, value in (
@@ -196,12 +211,21 @@ def unsafe_settings(settings: Settings) -> str | None:
     ]
     if not real:
         return None
-    return (
-        f"Refusing to start: {' and '.join(real)} {'is' if len(real) == 1 else 'are'} set, "
-        "but PSEUDONYM_KEY is a development key that anyone can read. "
-        "Set PSEUDONYM_KEY to a long random secret in .env, made with: "
-        "python -c 'import secrets; print(secrets.token_hex(32))'"
-    )
+    named = f"{' and '.join(real)} {'is' if len(real) == 1 else 'are'} set"
+    if settings.pseudonym_key in PUBLIC_PSEUDONYM_KEYS:
+        return (
+            f"Refusing to start: {named}, "
+            "but PSEUDONYM_KEY is a development key that anyone can read. "
+            "Set PSEUDONYM_KEY to a long random secret in .env, made with: "
+            "python -c 'import secrets; print(secrets.token_hex(32))'"
+        )
+    if settings.turn_token in PUBLIC_TURN_TOKENS:
+        return (
+            f"Refusing to start: {named}, but TURN_TOKEN is an example that anyone can "
+            "read. Set TURN_TOKEN to a long random secret, the same for the Rasa servers and "
+            "the receiver, made with: python -c 'import secrets; print(secrets.token_hex(32))'"
+        )
+    return None
 
 
 def exit_if_unsafe(settings: Settings) -> None:

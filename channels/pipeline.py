@@ -204,6 +204,14 @@ class _NoteActionFailures(logging.Filter):
 logging.getLogger("rasa.core.processor").addFilter(_NoteActionFailures())
 
 
+async def noted(on_new_message: OnNewMessage, message: UserMessage, failures: list[str]) -> None:
+    """Run one turn, noting in ``failures`` each action failure Rasa logs during it. Run it
+    as a task of its own (``asyncio.ensure_future``), so the list is that turn's alone.
+    The turn endpoint (:mod:`channels.turn`) uses it too."""
+    _action_failures.set(failures)  # this task's own context
+    await on_new_message(message)
+
+
 def emergency_texts(messages: Sequence[Message]) -> bool:
     return is_emergency_reply([str(m.get("text") or "") for m in messages])
 
@@ -394,7 +402,7 @@ class Pipeline:
             failures: list[str] = []
             problem = ""
             started = loop.time()
-            running = asyncio.ensure_future(self._noted(on_new_message, message, failures))
+            running = asyncio.ensure_future(noted(on_new_message, message, failures))
             try:
                 if job.crisis and not job.emergency_sent:
                     await asyncio.wait({running}, timeout=self.crisis_within)
@@ -434,13 +442,6 @@ class Pipeline:
             log.info("%s: %s is slow; the emergency reply went first", job.inbound.channel,
                      job.inbound.external_id)  # fmt: skip
             await adapter.deliver(job, [{"text": help_text}], turn=False, part="help")
-
-    @staticmethod
-    async def _noted(
-        on_new_message: OnNewMessage, message: UserMessage, failures: list[str]
-    ) -> None:
-        _action_failures.set(failures)  # this task's own context
-        await on_new_message(message)
 
     # -- after a restart --------------------------------------------------------------
 

@@ -15,8 +15,11 @@ replaced by local fakes, as in the tests) and prints:
     action server killed (SIGKILL) mid-run and started again: webhook and first-reply
     p50/p95, and every message answered once (lost, sent twice, apologies, crises);
   - resident memory of each server.
+With ``--receiver``, SMS, WhatsApp and Telegram go to the thin receiver
+(``python -m channels.receiver``), which runs each turn on the Rasa server over HTTP.
 Usage: python scripts/bench.py [--model models/send-assistant.tar.gz] [--messages 200]
        [--only pipeline] [--conversations 50] [--database-url postgresql+psycopg2://...]
+       [--reply-within 3] [--receiver]
 """
 
 from __future__ import annotations
@@ -118,10 +121,12 @@ def run_load(conversations: int, total: int, send: Callable[[int, int], object])
     report(f"{conversations:>2} concurrent", latencies, time.perf_counter() - started)
 
 
-def twilio_post(assistant: servers.Assistant, path: str, params: dict[str, str]) -> str:
+def twilio_post(
+    assistant: servers.Assistant, path: str, params: dict[str, str], base: str | None = None
+) -> str:
     signature = RequestValidator(TOKEN).compute_signature(f"{PUBLIC_URL}{path}", params)
     request = urllib.request.Request(  # noqa: S310 (loopback)
-        f"{assistant.base_url}{path}",
+        f"{base or assistant.base_url}{path}",
         data=urllib.parse.urlencode(params).encode(),
         headers={"X-Twilio-Signature": signature},
     )
@@ -131,7 +136,7 @@ def twilio_post(assistant: servers.Assistant, path: str, params: dict[str, str])
 
 def sms(assistant: servers.Assistant, phone: str, text: str) -> list[str]:
     params = {"MessageSid": "SM" + uuid.uuid4().hex, "From": phone, "Body": text}
-    twiml = twilio_post(assistant, "/webhooks/sms/webhook", params)
+    twiml = twilio_post(assistant, "/webhooks/sms/webhook", params, assistant.channels_url)
     return [m.text or "" for m in ET.fromstring(twiml).findall("./Message")]  # noqa: S314
 
 
@@ -179,7 +184,7 @@ def bench_telegram(assistant: servers.Assistant, fake: FakeTelegram, total: int)
             },
         }  # fmt: skip
         request = urllib.request.Request(  # noqa: S310 (loopback)
-            f"{assistant.base_url}/webhooks/telegram/webhook",
+            f"{assistant.channels_url}/webhooks/telegram/webhook",
             data=json.dumps(update).encode(),
             headers={"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": SECRET},
         )
@@ -361,7 +366,7 @@ class Load:
             started = time.perf_counter()
             try:
                 status, twiml = signed_post(
-                    self.assistant.base_url, PUBLIC_URL, TOKEN,
+                    self.assistant.channels_url, PUBLIC_URL, TOKEN,
                     twilio_fields(item.key, phone, text, self.blanks),
                 )  # fmt: skip
             except OSError as error:
@@ -394,7 +399,7 @@ class Load:
                 },
             }  # fmt: skip
             request = urllib.request.Request(  # noqa: S310 (loopback)
-                f"{self.assistant.base_url}/webhooks/telegram/webhook",
+                f"{self.assistant.channels_url}/webhooks/telegram/webhook",
                 data=json.dumps(update).encode(),
                 headers={
                     "Content-Type": "application/json",
@@ -553,7 +558,7 @@ def bench_pipeline(
     print("Inbound pipeline (signed Twilio webhooks, Telegram updates; replies at the fakes)")
     probe = "SM" + uuid.uuid4().hex
     status, _ = signed_post(
-        assistant.base_url, PUBLIC_URL, TOKEN, twilio_fields(probe, next(phones), "hi", True)
+        assistant.channels_url, PUBLIC_URL, TOKEN, twilio_fields(probe, next(phones), "hi", True)
     )
     blanks = status == 200
     print(
@@ -604,6 +609,10 @@ def main() -> int:
     parser.add_argument(
         "--reply-within", default="3", help="SMS_REPLY_WITHIN: seconds an SMS waits for TwiML"
     )
+    parser.add_argument(
+        "--receiver", action="store_true",
+        help="SMS, WhatsApp and Telegram through the thin receiver (channels/receiver.py)",
+    )  # fmt: skip
     args = parser.parse_args()
     with (
         tempfile.TemporaryDirectory() as workdir,
@@ -624,7 +633,7 @@ def main() -> int:
         }  # fmt: skip
         with servers.running(
             model=args.model, rasa_port=5405, actions_port=5455, workdir=Path(workdir),
-            env=env, quiet=True,
+            env=env, quiet=True, receiver_port=5406 if args.receiver else None,
         ) as assistant:  # fmt: skip
             assistant.say("bench-warmup", "hello")
             database = "PostgreSQL" if database_url.startswith("postgresql") else "SQLite"
@@ -632,7 +641,8 @@ def main() -> int:
                 f"{platform.node()} ({platform.machine()}, {os.cpu_count()} cores), "
                 f"{time.strftime('%Y-%m-%d %H:%M')}, {database}, load average "
                 f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}, "
-                f"SMS_REPLY_WITHIN={args.reply_within}"
+                f"SMS_REPLY_WITHIN={args.reply_within}, SMS and Telegram "
+                + ("through the receiver" if args.receiver else "on the Rasa server")
             )
             if args.only == "all":
                 bench_rest(assistant, args.messages)
@@ -640,12 +650,15 @@ def main() -> int:
                 bench_telegram(assistant, telegram, args.messages)
                 bench_voice(assistant)
                 bench_listen(assistant)
-            rss = {name: rss_mb(assistant.process(name).pid) for name in ("rasa", "actions")}
+            names = ("rasa", "actions", "receiver") if args.receiver else ("rasa", "actions")
+            rss = {name: rss_mb(assistant.process(name).pid) for name in names}
             bench_pipeline(assistant, twilio, telegram, database_url, args.conversations)
+            after = f", after it {rss_mb(assistant.process('receiver').pid):.0f} MB"
             print(
                 f"Resident memory (before the pipeline load): Rasa server {rss['rasa']:.0f} MB, "
                 f"action server {rss['actions']:.0f} MB, outbox worker "
                 f"{rss_mb(assistant.process('outbox').pid):.0f} MB"
+                + (f", receiver {rss['receiver']:.0f} MB{after}" if args.receiver else "")
             )
             print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     return 0

@@ -1,12 +1,14 @@
-"""The production shape on one machine: HAProxy in front of several Rasa servers and
-several action servers, on PostgreSQL (tracker store and application database) and Redis
-(the lock store, ``components/lock_store.py``).
+"""The production shape on one machine: HAProxy in front of several Rasa servers, several
+action servers and the thin receiver (``python -m channels.receiver``, which takes SMS,
+WhatsApp and Telegram and runs their turns on the Rasa servers), on PostgreSQL (tracker
+store and application database) and Redis (the lock store, ``components/lock_store.py``).
 
 The Rasa servers read the shipped ``endpoints.production.yml`` with its variables set
-here, exactly as the compose file and the Kubernetes manifests set them. Used by
-`make run-scaled`, the scaled end-to-end tests and `make bench`.
+here, and ``credentials.production.yml`` (every channel but the receiver's), exactly as
+the compose file and the Kubernetes manifests do. Used by `make run-scaled`, the scaled
+end-to-end tests and `make bench`.
 
-Usage: python scripts/scaled.py [--rasa 2] [--actions 2] [--port 8080]
+Usage: python scripts/scaled.py [--rasa 2] [--actions 2] [--receivers 1] [--port 8080]
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import os
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -48,10 +51,21 @@ def haproxy_binary() -> str | None:
     )
 
 
+RECEIVER_PATHS = ("/webhooks/sms/", "/webhooks/whatsapp/", "/webhooks/telegram/")
+
+
 def haproxy_config(
-    port: int, actions_port: int, rasa_ports: list[int], action_ports: list[int]
+    port: int,
+    actions_port: int,
+    rasa_ports: list[int],
+    action_ports: list[int],
+    receiver_ports: list[int] | None = None,
+    turn_port: int | None = None,
 ) -> str:
-    """Two front ends: the public one for Rasa, an internal one for the action servers.
+    """The public front end (SMS, WhatsApp and Telegram to the receivers, everything else to
+    the Rasa servers), an internal one for the action servers and, with receivers, an
+    internal one for their turns (the Rasa servers' turn endpoint, which the public front
+    end refuses).
 
     Any Rasa server may take any message (the Redis lock keeps one conversation on one
     server at a time), so plain round robin. A busy server answers its health check late,
@@ -66,7 +80,14 @@ def haproxy_config(
             for n, p in enumerate(ports, start=1)
         )
 
-    return (
+    receivers = ""
+    if receiver_ports:
+        receivers = (
+            f"    acl channel_webhook path_beg {' '.join(RECEIVER_PATHS)}\n"
+            "    http-request deny deny_status 404 if { path_beg /webhooks/turn/ }\n"
+            "    use_backend receivers if channel_webhook\n"
+        )
+    config = (
         "global\n"
         "    maxconn 2000\n"
         "defaults\n"
@@ -79,7 +100,7 @@ def haproxy_config(
         "    option http-keep-alive\n"
         "    retries 2\n"
         "    option redispatch\n"
-        f"frontend rasa\n    bind 127.0.0.1:{port}\n    default_backend rasa_servers\n"
+        f"frontend rasa\n    bind 127.0.0.1:{port}\n{receivers}    default_backend rasa_servers\n"
         "backend rasa_servers\n"
         "    balance roundrobin\n"
         "    option httpchk GET /\n"
@@ -92,6 +113,21 @@ def haproxy_config(
         "    option httpchk GET /health\n"
         "    retry-on conn-failure empty-response\n" + servers_lines("actions", action_ports, "")
     )
+    if receiver_ports and turn_port is not None:
+        config += (
+            f"frontend turns\n    bind 127.0.0.1:{turn_port}\n    default_backend rasa_servers\n"
+            "backend receivers\n"
+            "    balance roundrobin\n"
+            "    option httpchk GET /health\n"
+            "    retry-on conn-failure\n" + servers_lines("receiver", receiver_ports, "")
+        )
+    return config
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def tracker_url_for(database_url: str) -> str:
@@ -171,6 +207,8 @@ class Scaled:
     workdir: Path
     env: dict[str, str]
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    receiver_ports: list[int] = field(default_factory=list)
+    turn_port: int | None = None
 
     @property
     def base_url(self) -> str:
@@ -296,11 +334,15 @@ def start(
     ports: list[int] | None = None,
     rasa_args: list[str] | None = None,
     endpoints: Path | None = None,
+    receivers: int = 1,
 ) -> Scaled:
-    """Start HAProxy, ``actions_count`` action servers and ``rasa_count`` Rasa servers.
+    """Start HAProxy, ``actions_count`` action servers, ``rasa_count`` Rasa servers and
+    ``receivers`` thin receivers (0: the Rasa servers take SMS, WhatsApp and Telegram
+    themselves, with ``credentials.yml``).
 
     ``ports`` (optional) gives the ports to use: the internal actions front end, then one
-    per action server, then one per Rasa server. Raises if anything does not come up.
+    per action server, then one per Rasa server, then the internal turns front end and one
+    per receiver (any not given are free ones). Raises if anything does not come up.
     """
     binary = haproxy_binary()
     if binary is None:
@@ -310,9 +352,12 @@ def start(
     workdir = workdir or Path(tempfile.mkdtemp(prefix="scaled-"))
     workdir.mkdir(parents=True, exist_ok=True)
     wanted = 1 + actions_count + rasa_count
-    free = list(ports or [port + 1 + n for n in range(wanted)])
+    free = list(ports or [port + 1 + n for n in range(wanted + 1 + receivers)])
+    extra = free[wanted:]
+    extra += [_free_port() for _ in range(1 + receivers - len(extra))]
     actions_port, free = free[0], free[1:]
-    action_ports, rasa_ports = free[:actions_count], free[actions_count:wanted]
+    action_ports, rasa_ports = free[:actions_count], free[actions_count : wanted - 1]
+    turn_port, receiver_ports = extra[0], extra[1 : 1 + receivers]
     tracker_url = tracker_url_for(database_url)
     for url in (database_url, tracker_url):
         ensure_database(url)
@@ -333,6 +378,11 @@ def start(
         **(env or {}),
     }
     child_env["REST_TOKEN"] = child_env.get("REST_TOKEN") or secrets.token_urlsafe(24)
+    credentials = "credentials.yml"
+    if receivers:
+        credentials = "credentials.production.yml"  # SMS, WhatsApp, Telegram: the receivers
+        child_env["TURN_TOKEN"] = child_env.get("TURN_TOKEN") or secrets.token_urlsafe(24)
+        child_env["RASA_TURN_URL"] = f"http://127.0.0.1:{turn_port}/webhooks/turn/webhook"
     output = subprocess.DEVNULL if quiet else None
     subprocess.run(  # the schema and the sample directory, as `make db` does
         [sys.executable, "-m", "bot", "db", "upgrade"], cwd=ROOT, env=child_env, check=True,
@@ -343,8 +393,12 @@ def start(
         check=True, stdout=output, stderr=output,
     )  # fmt: skip
     config = workdir / "haproxy.cfg"
-    config.write_text(haproxy_config(port, actions_port, rasa_ports, action_ports))
+    config.write_text(
+        haproxy_config(port, actions_port, rasa_ports, action_ports, receiver_ports, turn_port)
+    )
     scaled = Scaled(port, actions_port, rasa_ports, action_ports, workdir, child_env)
+    if receivers:
+        scaled.receiver_ports, scaled.turn_port = receiver_ports, turn_port
 
     def spawn(name: str, command: list[str]) -> None:
         log = open(workdir / f"{name}.log", "wb")  # noqa: SIM115 (closed with the process)
@@ -366,7 +420,7 @@ def start(
                 [
                     servers._bin("rasa"), "run", "--model", str(model),
                     "--endpoints", str(endpoints or ROOT / "endpoints.production.yml"),
-                    "--credentials", "credentials.yml", "--port", str(p), "--cors", "*",
+                    "--credentials", credentials, "--port", str(p), "--cors", "*",
                     *(rasa_args or []),
                 ],
             )  # fmt: skip
@@ -379,6 +433,14 @@ def start(
             url = f"http://127.0.0.1:{p}/webhooks/rest/"
             if not _wait(url, scaled, [f"rasa{n}"], STARTUP_TIMEOUT):
                 raise RuntimeError(f"Rasa server {n} did not start (see {workdir})")
+        # The receivers once the Rasa servers answer (their restart sweeps run turns).
+        for n, p in enumerate(scaled.receiver_ports, start=1):
+            command = [sys.executable, "-m", "channels.receiver", "--host", "127.0.0.1"]
+            spawn(f"receiver{n}", [*command, "--port", str(p)])
+        for n, p in enumerate(scaled.receiver_ports, start=1):
+            url = f"http://127.0.0.1:{p}/health"
+            if not _wait(url, scaled, [f"receiver{n}"], STARTUP_TIMEOUT):
+                raise RuntimeError(f"receiver {n} did not start (see {workdir})")
         if not _wait(f"{scaled.base_url}/webhooks/rest/", scaled, ["haproxy"], 30):
             raise RuntimeError(f"HAProxy did not start (see {workdir})")
         for n in range(rasa_count):  # load each server's graph before the first real turn
@@ -403,6 +465,7 @@ def main() -> int:
     parser.add_argument("--model", type=Path, default=servers.DEFAULT_MODEL)
     parser.add_argument("--rasa", type=int, default=2)
     parser.add_argument("--actions", type=int, default=2)
+    parser.add_argument("--receivers", type=int, default=1)
     parser.add_argument("--port", type=int, default=int(os.environ.get("SCALED_PORT", "8080")))
     parser.add_argument(
         "--database-url", default=os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
@@ -424,6 +487,7 @@ def main() -> int:
         scaled = start(
             model=args.model, rasa_count=args.rasa, actions_count=args.actions,
             port=args.port, database_url=args.database_url, redis_url=args.redis_url,
+            receivers=args.receivers,
         )  # fmt: skip
     except (RuntimeError, FileNotFoundError, OSError) as exc:
         print(exc, file=sys.stderr)
@@ -433,6 +497,9 @@ def main() -> int:
         f"  Rasa servers:   {', '.join(str(p) for p in scaled.rasa_ports)}\n"
         f"  action servers: {', '.join(str(p) for p in scaled.action_ports)} "
         f"(behind 127.0.0.1:{scaled.actions_port})\n"
+        f"  receivers:      {', '.join(str(p) for p in scaled.receiver_ports) or 'none'} "
+        "(SMS, WhatsApp and Telegram through HAProxy; their turns through "
+        f"127.0.0.1:{scaled.turn_port})\n"
         f"  Web chat:       {scaled.base_url}/webhooks/webchat/\n"
         f"  REST channel:   POST {scaled.base_url}/webhooks/rest/webhook\n"
         f"                  with Authorization: Bearer {scaled.env['REST_TOKEN']}\n"

@@ -1,4 +1,5 @@
-"""Start and stop the Rasa server, the action server and the outbox worker as child processes.
+"""Start and stop the Rasa server, the action server and the outbox worker as child processes
+(and, when asked, the thin receiver for SMS, WhatsApp and Telegram: channels/receiver.py).
 
 Used by `make run` (scripts/serve.py), the end-to-end tests, the evaluation and the
 benchmark, so all of them run the assistant exactly the same way.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -39,6 +41,7 @@ class Assistant:
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     staff_port: int | None = None
     rest_token: str = ""
+    receiver_port: int | None = None  # the thin receiver takes SMS, WhatsApp and Telegram
     # How each process was started (command, environment, output), so it can be started
     # again after a test or the benchmark has killed it on purpose.
     launches: list[tuple[list[str], dict[str, str], int | None]] = field(default_factory=list)
@@ -50,6 +53,13 @@ class Assistant:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def channels_url(self) -> str:
+        """Where SMS, WhatsApp and Telegram webhooks go: the receiver if it runs, else Rasa."""
+        if self.receiver_port is None:
+            return self.base_url
+        return f"http://127.0.0.1:{self.receiver_port}"
 
     def say(self, sender: str, message: str, timeout: float = 30.0) -> list[dict[str, Any]]:
         """Send one message over Rasa's REST channel and return the bot's messages
@@ -73,7 +83,8 @@ class Assistant:
         )
 
     def process(self, name: str) -> subprocess.Popen[bytes]:
-        """The running process called ``name``: "actions", "rasa", "outbox" or "staff"."""
+        """The running process called ``name``: "actions", "rasa", "outbox", "staff" or
+        "receiver"."""
         return self.processes[self._index(name)]
 
     def kill(self, name: str) -> None:
@@ -96,12 +107,16 @@ class Assistant:
             "actions": f"http://127.0.0.1:{self.actions_port}/health",
             "rasa": f"{self.base_url}/webhooks/rest/",
             "staff": f"{self.staff_url}/health",
+            "receiver": f"{self.channels_url}/health",
         }.get(name)
         if health is not None and not _wait_for(health, self, timeout):
             raise RuntimeError(f"The {name} process did not start again.")
 
     def _index(self, name: str) -> int:
-        words = {"actions": "actions", "rasa": "--model", "outbox": "outbox", "staff": "staff"}
+        words = {
+            "actions": "actions", "rasa": "--model", "outbox": "outbox", "staff": "staff",
+            "receiver": "channels.receiver",
+        }  # fmt: skip
         for index, (command, _env, _output) in enumerate(self.launches):
             if words[name] in command:
                 return index
@@ -177,10 +192,15 @@ def start(
     env: dict[str, str] | None = None,
     quiet: bool = False,
     staff_port: int | None = None,
+    receiver_port: int | None = None,
 ) -> Assistant:
     """Start both servers and the outbox worker (and the staff console when ``staff_port``
     is given); wait until the servers answer; raise if they do not (or if any process dies
-    meanwhile)."""
+    meanwhile).
+
+    With ``receiver_port``, the thin receiver (``python -m channels.receiver``) takes SMS,
+    WhatsApp and Telegram on that port and runs their turns on this Rasa server, which then
+    serves the other channels only (``credentials.production.yml``)."""
     if not model.is_file():
         raise FileNotFoundError(f"No trained model at {model}: run `make train` first.")
     endpoints = ROOT / "endpoints.yml"
@@ -201,6 +221,12 @@ def start(
         **(env or {}),
     }
     child_env["APP_ENV"] = app_env(child_env)
+    credentials = "credentials.yml"
+    if receiver_port is not None:
+        credentials = "credentials.production.yml"
+        child_env["TURN_TOKEN"] = child_env.get("TURN_TOKEN") or secrets.token_urlsafe(24)
+        child_env["RECEIVER_PORT"] = str(receiver_port)
+        child_env["RASA_TURN_URL"] = f"http://127.0.0.1:{rasa_port}/webhooks/turn/webhook"
     if workdir is not None:
         workdir.mkdir(parents=True, exist_ok=True)
         child_env["DATABASE_URL"] = (env or {}).get(
@@ -218,6 +244,7 @@ def start(
     assistant = Assistant(
         rasa_port, actions_port, workdir or ROOT / "var", staff_port=staff_port,
         rest_token=child_env.get("REST_TOKEN") or dotenv_value("REST_TOKEN"),
+        receiver_port=receiver_port,
     )  # fmt: skip
     if staff_port is not None:  # the staff console (staff/), on the same database
         staff = [sys.executable, "-m", "staff", "--port", str(staff_port)]
@@ -229,7 +256,7 @@ def start(
     assistant.launch(
         [
             _bin("rasa"), "run", "--model", str(model), "--endpoints", str(endpoints),
-            "--credentials", "credentials.yml", "--port", str(rasa_port), "--cors", "*",
+            "--credentials", credentials, "--port", str(rasa_port), "--cors", "*",
         ],
         child_env, output,
     )  # fmt: skip
@@ -239,9 +266,13 @@ def start(
     ready = ready and _wait_for(f"{assistant.base_url}/webhooks/rest/", assistant, STARTUP_TIMEOUT)
     if staff_port is not None:
         ready = ready and _wait_for(f"{assistant.staff_url}/health", assistant, STARTUP_TIMEOUT)
+    if ready and receiver_port is not None:  # once Rasa answers: its restart sweep runs turns
+        receiver = [sys.executable, "-m", "channels.receiver", "--host", "127.0.0.1"]
+        assistant.launch([*receiver, "--port", str(receiver_port)], child_env, output)
+        ready = _wait_for(f"{assistant.channels_url}/health", assistant, STARTUP_TIMEOUT)
     if not ready:
         stop(assistant)
-        raise RuntimeError("The Rasa server or the action server did not start.")
+        raise RuntimeError("The Rasa server, the action server or the receiver did not start.")
     # One conversation turn loads the model's graph and the directory ranking, so the
     # first real message is not the slow one.
     try:

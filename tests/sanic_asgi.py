@@ -51,6 +51,14 @@ async def serve(
     app.ctx.agent = SimpleNamespace(
         handle_message=on_new_message, tracker_store=InMemoryTrackerStore(Domain.empty())
     )
+    async with lifespan_client(app) as client:
+        yield client
+
+
+@asynccontextmanager
+async def lifespan_client(app: Sanic) -> AsyncIterator[httpx.AsyncClient]:
+    """An httpx client for ``app`` over ASGI, between the app's start and stop (its
+    listeners run as a server runs them)."""
     incoming: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     outgoing: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 

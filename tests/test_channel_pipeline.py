@@ -28,6 +28,7 @@ from tests.channel_helpers import (
     client_for,
     inbound_rows,
     message_texts,
+    quick,
     settings_for,
     settle,
     sids,
@@ -45,13 +46,6 @@ MENU = [
         ],
     }
 ]
-
-
-def quick(pipeline: Pipeline) -> Pipeline:
-    """Retries in tenths of a second, so a failing turn is given up on quickly."""
-    pipeline.retry_for, pipeline.first_pause, pipeline.turn_timeout = 0.3, 0.05, 0.5
-    pipeline.crisis_within = 0.5
-    return pipeline
 
 
 def connector(engine, channel: str = "sms", **changes: Any) -> SmsInput:

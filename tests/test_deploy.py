@@ -63,12 +63,22 @@ def compose() -> dict[str, Any]:
 def test_compose_has_the_scaled_topology(compose):
     services = compose["services"]
     assert set(services) == {
-        "postgres", "redis", "migrate", "actions", "rasa", "outbox", "staff", "haproxy",
+        "postgres", "redis", "migrate", "actions", "rasa", "receiver", "outbox", "staff",
+        "haproxy",
     }  # fmt: skip
     assert services["rasa"]["deploy"]["replicas"] == 2
     assert services["actions"]["deploy"]["replicas"] == 2
+    assert services["receiver"]["deploy"]["replicas"] == 2
     rasa = services["rasa"]
     assert "endpoints.production.yml" in rasa["command"]
+    # The receivers take SMS, WhatsApp and Telegram; the Rasa servers run their turns.
+    assert rasa["command"][rasa["command"].index("--credentials") + 1] == (
+        "credentials.production.yml"
+    )
+    receiver = services["receiver"]
+    assert receiver["command"] == ["python", "-m", "channels.receiver", "--port", "5006"]
+    assert receiver["environment"]["RASA_TURN_URL"] == "http://haproxy:5007/webhooks/turn/webhook"
+    assert "TURN_TOKEN" in rasa["environment"] and "TURN_TOKEN" in receiver["environment"]
     assert ENDPOINT_VARIABLES <= set(rasa["environment"])
     assert rasa["environment"]["ACTION_SERVER_URL"] == "http://haproxy:5056/webhook"
     assert services["outbox"]["command"] == ["python", "-m", "bot", "outbox", "run"]
@@ -93,6 +103,13 @@ def test_the_compose_haproxy_configuration_is_valid():
     config = (ROOT / "deploy" / "haproxy.cfg").read_text()
     assert "server-template rasa 4 rasa:5005" in config
     assert "server-template actions 4 actions:5055" in config
+    assert "server-template receiver 4 receiver:5006" in config
+    assert (
+        "acl channel_webhook path_beg /webhooks/sms/ /webhooks/whatsapp/ /webhooks/telegram/"
+        in config
+    )
+    assert "http-request deny deny_status 404 if { path_beg /webhooks/turn/ }" in config
+    assert "frontend turns\n    bind :5007\n    default_backend rasa_servers" in config
 
 
 # -- Kubernetes ---------------------------------------------------------------------------
@@ -158,7 +175,7 @@ def _by(manifests, kind: str) -> dict[str, dict[str, Any]]:
 def test_kubernetes_has_the_scaled_topology(manifests):
     deployments = _by(manifests, "Deployment")
     assert {n: d["spec"]["replicas"] for n, d in deployments.items()} == {
-        "rasa": 2, "actions": 2, "outbox": 1, "staff": 1, "redis": 1,
+        "rasa": 2, "actions": 2, "receiver": 2, "outbox": 1, "staff": 1, "redis": 1,
     }  # fmt: skip
     assert set(_by(manifests, "StatefulSet")) == {"postgres"}
     assert set(_by(manifests, "Job")) == {"migrate"}
@@ -176,13 +193,26 @@ def test_kubernetes_has_the_scaled_topology(manifests):
             assert {p["targetPort"] for p in services[name]["spec"]["ports"]} <= ports
     rasa = deployments["rasa"]["spec"]["template"]["spec"]["containers"][0]
     assert "endpoints.production.yml" in rasa["args"]
+    assert rasa["args"][rasa["args"].index("--credentials") + 1] == "credentials.production.yml"
+    receiver = deployments["receiver"]["spec"]["template"]["spec"]["containers"][0]
+    assert receiver["command"] == ["python", "-m", "channels.receiver", "--port", "5006"]
     config = _by(manifests, "ConfigMap")["send-config"]["data"]
     secret = _by(manifests, "Secret")["send-secrets"]["stringData"]
     assert ENDPOINT_VARIABLES <= set(config) | set(secret)
     assert config["ACTION_SERVER_URL"] == "http://actions:5055/webhook"
+    assert config["RASA_TURN_URL"] == "http://rasa:5005/webhooks/turn/webhook"
+    assert "TURN_TOKEN" in secret
     ingress = _by(manifests, "Ingress")["send-assistant"]["spec"]["rules"]
-    backends = {r["http"]["paths"][0]["backend"]["service"]["name"] for r in ingress}
-    assert backends == {"rasa", "staff"}
+    routes = {
+        p["path"]: p["backend"]["service"]["name"] for r in ingress for p in r["http"]["paths"]
+    }
+    assert {r["http"]["paths"][0]["backend"]["service"]["name"] for r in ingress} == {
+        "rasa", "staff",
+    }  # fmt: skip
+    assert {path: routes[path] for path in routes if path.startswith("/webhooks/")} == {
+        "/webhooks/sms/": "receiver", "/webhooks/whatsapp/": "receiver",
+        "/webhooks/telegram/": "receiver", "/webhooks/turn/": "receiver",
+    }  # fmt: skip
     assert all(d["metadata"].get("namespace") == "send-assistant" for d in manifests[1:])
 
 
