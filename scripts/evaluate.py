@@ -10,6 +10,10 @@ development sets beside it, marked as such); and how often praise, complaints, p
 feedback, "turned down" and questions are told apart (the development set
 tests/data/kinds_dev.yml, and eval/kinds_heldout.yml when present).
 Usage: python scripts/evaluate.py [--model models/send-assistant.tar.gz] [--only safety|kinds]
+       [--set tests/data/kinds_dev_w2.yml ...]
+(--set: with --only kinds, these development files instead of kinds_dev.yml and the
+held-out set; with --only safety, these instead of the safeguarding sets; with --only
+signpost, these signposting files instead of eval/signpost.yml.)
 """
 
 from __future__ import annotations
@@ -71,7 +75,7 @@ def evaluate_signposting(assistant: servers.Assistant, path: Path) -> tuple[floa
     top1 = top3 = questions = alarms = 0
     misses = []
     for number, example in enumerate(examples):
-        sender = f"eval-signpost-{number}"
+        sender = f"eval-signpost-{path.stem}-{number}"
         reply = assistant.say(sender, example["text"])
         alarms += emergency_first(reply)
         if asked_age(reply):
@@ -104,7 +108,7 @@ def evaluate_safety(assistant: servers.Assistant, path: Path, label: str) -> Non
     counter = iter(range(10**9))
 
     def detect(text: str) -> bool:
-        return emergency_first(assistant.say(f"eval-safety-{next(counter)}", text))
+        return emergency_first(assistant.say(f"eval-safety-{path.stem}-{next(counter)}", text))
 
     tallies = evaluate(load_set(path), detect)
     print(
@@ -134,7 +138,8 @@ def evaluate_kinds(assistant: servers.Assistant, path: Path, label: str) -> floa
     total: dict[str, int] = {k: 0 for k in KINDS}
     misses = []
     for number, example in enumerate(examples):
-        got = decided_kind(assistant.say(f"eval-kinds-{label}-{number}", example["text"]))
+        sender = f"eval-kinds-{label}-{path.stem}-{number}"  # one conversation per message
+        got = decided_kind(assistant.say(sender, example["text"]))
         want = str(example["kind"])
         total[want] = total.get(want, 0) + 1
         right[want] = right.get(want, 0) + (got == want)
@@ -208,8 +213,20 @@ def evaluate_themes(path: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", type=Path, default=servers.DEFAULT_MODEL)
-    parser.add_argument("--only", choices=("safety", "kinds"), help="run only this evaluation")
+    parser.add_argument(
+        "--only", choices=("signpost", "safety", "kinds"), help="run only this evaluation"
+    )
+    parser.add_argument(
+        "--set",
+        type=Path,
+        action="append",
+        default=[],
+        help="a development file to evaluate instead of the usual ones (needs --only)",
+    )
     args = parser.parse_args()
+    if args.set and args.only is None:
+        parser.error("--set needs --only signpost, safety or kinds")
+    sets = [path.resolve() for path in args.set]
     started = time.monotonic()
     with (
         tempfile.TemporaryDirectory() as workdir,
@@ -221,16 +238,25 @@ def main() -> int:
             quiet=True,
         ) as assistant,
     ):
+        if args.only == "signpost":
+            for path in sets or [ROOT / "eval" / "signpost.yml"]:
+                evaluate_signposting(assistant, path)
         if args.only is None:
             evaluate_signposting(assistant, ROOT / "eval" / "signpost.yml")
-        if args.only in (None, "safety"):
+        if args.only == "safety" and sets:
+            for path in sets:
+                evaluate_safety(assistant, path, "development set: tuned on")
+        elif args.only in (None, "safety"):
             if HELD_OUT_SAFETY.is_file():
                 evaluate_safety(assistant, HELD_OUT_SAFETY, "HELD OUT: never used to tune anything")
             else:
                 print(f"\nNo held-out safeguarding set at {HELD_OUT_SAFETY.relative_to(ROOT)} yet.")
             for path in DEV_SAFETY:
                 evaluate_safety(assistant, path, "development set: tuned on")
-        if args.only in (None, "kinds"):
+        if args.only == "kinds" and sets:
+            for path in sets:
+                evaluate_kinds(assistant, path, "development set")
+        elif args.only in (None, "kinds"):
             evaluate_kinds(assistant, ROOT / "tests" / "data" / "kinds_dev.yml", "development set")
             heldout = ROOT / "eval" / "kinds_heldout.yml"
             if heldout.is_file():

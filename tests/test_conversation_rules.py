@@ -107,6 +107,65 @@ def test_clear_cues_tell_the_kinds_apart(text, kind):
     assert kind_cue(text) == kind
 
 
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        # feedback given as an opinion or a suggestion, without the word "feedback"
+        ("it would really help if the SEND team answered emails within a week", "feedback"),
+        ("my opinion is that the annual review meetings are too short", "feedback"),
+        ("in my view parents need more notice of transport changes", "feedback"),
+        ("suggestion: put the portage contact on the health visitor leaflet", "feedback"),
+        ("i think the council should run the parent workshops in the evening too", "feedback"),
+        ("how can parents have a say in how short breaks are run", "feedback"),
+        ("where can i give my views on the new local offer website", "feedback"),
+        ("would be much better if letters came in easy read", "feedback"),
+        ("we'd love the holiday club to run in half term too", "feedback"),
+        ("is there a survey about school transport for parents to fill in", "feedback"),
+        ("not a complaint, just an idea: evening sessions for working parents", "feedback"),
+        # a no in other words
+        ("the panel came back with a no for the specialist place", "turned_down"),
+        ("camhs said she isnt unwell enough for their service", "turned_down"),
+        ("the nursery said they cant keep him because of his needs", "turned_down"),
+        ("the la decided not to issue a plan", "turned_down"),
+        ("he doesnt meet their criteria for the learning disability team", "turned_down"),
+        ("the college wont accept her on the course", "turned_down"),
+        ("the ot wont see him now that he has turned 16", "turned_down"),
+        ("the youth club said he is too young for it", "turned_down"),
+        ("i am not at all happy with how the OT spoke to my son", "complaint"),
+    ],
+)  # fmt: skip
+def test_feedback_and_a_no_in_other_words(text, kind):
+    assert kind_cue(text) == kind
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "should i be worried that he isnt talking yet",
+        "what should i do if the school wont listen",
+        "it would help if someone could ring me back about his plan",
+        "would be great if you could tell me what short breaks there are",
+        "i think my son needs an autism assessment",
+        "they should have sent the taxi at 8 and it never came",
+        "the school should be giving him one to one support and they are not",
+        "is he too young for an autism assessment",
+        "can i refer my daughter to camhs myself",
+        "the gp cant see him until next week",
+        "i cant take her to the appointment on tuesday, can we change it",
+        "my son has been discharged from hospital, what help is there at home",
+        "the email to the send team bounced back",
+        "the transport team closed our case without telling us",
+        "my daughter wants a say in her ehcp, how does that work",
+        "i have a consultation with the paediatrician next week, what should i ask",
+        "any suggestions for a holiday club that takes autistic kids",
+        "he needs a review of his medication",
+        "I'd like the send team to call me about his plan",
+    ],
+)  # fmt: skip
+def test_look_alike_questions_and_problems_get_no_feedback_or_no_cue(text):
+    assert kind_cue(text) not in ("feedback", "turned_down")
+
+
 def test_ratings_only_when_written_as_one_and_feedback_subjects():
     assert [explicit_rating(t) for t in ("5 stars", "four stars", "4/5", "10/10", "brilliant")] == [
         5, 4, 4, 5, None,
