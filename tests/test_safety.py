@@ -22,7 +22,7 @@ from tests.conftest import DATA
 
 CATEGORY_SETS = [
     DATA / f"safety_dev{s}.yml"
-    for s in ("", "_blind", "_blind2", "_blind3", "_blind4", "_w4", "_w5")
+    for s in ("", "_blind", "_blind2", "_blind3", "_blind4", "_w4", "_w5", "_w6")
 ]
 FLAT_SETS = [DATA / "safety_dev_flat.yml", DATA / "safety_tuned_flat.yml"]
 
@@ -119,7 +119,7 @@ def test_the_patterns_decide_alone_when_asked():
 
 def test_the_learned_part_learns_from_development_sets_and_never_from_the_held_out_set():
     paths = development_sets()
-    assert DATA / "safety_dev_w4.yml" in paths and DATA / "safety_dev_w5.yml" in paths
+    assert all(DATA / f"safety_dev_{w}.yml" in paths for w in ("w4", "w5", "w6"))
     assert all(p.parent == DATA and "heldout" not in p.name for p in paths)
 
 
@@ -298,7 +298,7 @@ def test_cross_validation_counts_by_the_detectors_own_rule():
         item("neglect", True, 0.30, pattern=True),  # a pattern the model does not overrule
         item("neglect", True, 0.70),  # missed: under 0.75, no pattern
         item("suicidal", True, 0.65, best="suicidal"),  # 0.6 is enough for suicide
-        item("neglect", False, 0.10, pattern=True),  # a pattern overruled (under 0.2)
+        item("neglect", False, 0.05, pattern=True),  # a pattern overruled (under 0.1)
         item("neglect", False, 0.40, pattern=True, distanced=True),  # overruled (under 0.6)
         item("neglect", False, 0.90),  # a false alarm
         item(ORDINARY, False, 0.95),  # an ordinary question: counted apart

@@ -167,7 +167,7 @@ LIFE = LIFE_CATEGORIES
 def report(
     scored: Sequence[Scored],
     thresholds: Sequence[float] = (0.5, 0.6, THRESHOLD, 0.8, 0.9),
-    floors: Sequence[float] = (0.0, 0.1, PATTERN_FLOOR, 0.3),
+    floors: Sequence[float] = (0.0, 0.1, 0.2, 0.3),
     show_texts: bool = False,
 ) -> str:
     """The settings grid, then the per-category table at the detector's own settings."""

@@ -58,7 +58,7 @@ THRESHOLD = 0.75  # the learned part alone calls a crisis at this score (leave-o
 # Where a miss can cost a life soonest, the learned part alone needs less (same CV).
 LIFE_THRESHOLD = 0.6
 LIFE_CATEGORIES = frozenset({"suicidal", "self_harm", "overdose_poisoning"})
-PATTERN_FLOOR = 0.2  # a pattern's crisis stands unless the learned score is below this
+PATTERN_FLOOR = 0.1  # a pattern's crisis stands unless the learned score is below this (CV)
 DISTANCE_FLOOR = 0.6  # ... or below this when the message has words of distance (a course)
 REGULARISATION_C = 16.0
 EMBEDDING_WEIGHT = 1.0  # the embedding's scale next to the TF-IDF features
