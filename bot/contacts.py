@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    case,
     delete,
     exists,
     func,
@@ -253,12 +254,64 @@ def admit(
 ) -> Arrival:
     """Keep the sender's address, note the time they wrote (WhatsApp's 24-hour rule), store
     the message once, and count their messages in the last minute: one call, so a channel
-    makes a single trip to a worker thread for all of it."""
-    remember_contact(engine, channel, sender, address)
-    touch_inbound(engine, sender)
-    if not record_inbound(engine, channel, external_id, sender, text, kind):
-        return Arrival(False)
-    return Arrival(True, recent_count(engine, sender))
+    makes a single trip to a worker thread for all of it, and one transaction (on SQLite
+    and PostgreSQL: the contact's upsert, the message's insert that does nothing for a
+    repeated delivery, and the count), so an arrival takes the write lock once.
+
+    A repeat still refreshes the contact and the time they wrote, as a first delivery does.
+    """
+    dialect = engine.dialect.name
+    if dialect not in ("sqlite", "postgresql"):
+        remember_contact(engine, channel, sender, address)
+        touch_inbound(engine, sender)
+        if not record_inbound(engine, channel, external_id, sender, text, kind):
+            return Arrival(False)
+        return Arrival(True, recent_count(engine, sender))
+    dialect_insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
+    now = utcnow()
+    contact = dialect_insert(ContactRow).values(
+        sender=sender, channel=channel, address=address, created_at=now, last_seen_at=now,
+        last_inbound_at=now,
+    )  # fmt: skip
+    contact = contact.on_conflict_do_update(
+        index_elements=[ContactRow.sender],
+        set_={
+            "channel": channel, "address": address, "last_seen_at": now,
+            # never moves the time backwards (as touch_inbound)
+            "last_inbound_at": case(
+                (
+                    (ContactRow.last_inbound_at.is_(None)) | (ContactRow.last_inbound_at < now),
+                    now,
+                ),
+                else_=ContactRow.last_inbound_at,
+            ),
+        },
+    )  # fmt: skip
+    message = (
+        dialect_insert(InboundRow)
+        .values(
+            channel=channel,
+            external_id=external_id,
+            sender=sender,
+            text=text,
+            kind=kind,
+            received_at=now,
+            status=RECEIVED,
+            attempts=0,
+        )
+        .on_conflict_do_nothing(index_elements=[InboundRow.channel, InboundRow.external_id])
+    )
+    since = now - timedelta(seconds=60)
+    with engine.begin() as connection:
+        connection.execute(contact)
+        if not connection.execute(message).rowcount:
+            return Arrival(False)  # Twilio or Telegram delivered it again
+        recent = connection.scalar(
+            select(func.count(InboundRow.id)).where(
+                InboundRow.sender == sender, InboundRow.received_at >= since
+            )
+        )
+    return Arrival(True, int(recent or 0))
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from bot.db import session_scope
+from bot.db import checkpoint, session_scope
 
 log = logging.getLogger(__name__)
 ERASED = "erased"
@@ -132,6 +132,7 @@ def erase_person(
         for table in INVENTORY:
             if table.erase is not None:
                 counts[table.told] = counts.get(table.told, 0) + table.erase(session, target)
+    checkpoint(engine)  # SQLite: not left in the write-ahead log either
     for path in target.files:
         path.unlink(missing_ok=True)
     log.info("erased the records of a conversation on request: %s", counts)

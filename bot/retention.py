@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import MetaData, Table, delete, inspect
 from sqlalchemy.engine import Engine
 
-from bot.db import session_scope
+from bot.db import checkpoint, session_scope
 from bot.privacy import RetentionRun
 from bot.staff.audit import AUDIT_RETENTION_DAYS
 
@@ -40,6 +40,7 @@ def remove_old_personal_data(engine: Engine, run: RetentionRun) -> dict[str, int
         for table in INVENTORY:
             if table.expire is not None:
                 report[table.name] = table.expire(session, run)
+    checkpoint(engine)  # SQLite: not left in the write-ahead log either
     for path in run.files:
         path.unlink(missing_ok=True)
     return report

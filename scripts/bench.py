@@ -653,7 +653,11 @@ def main() -> int:
             names = ("rasa", "actions", "receiver") if args.receiver else ("rasa", "actions")
             rss = {name: rss_mb(assistant.process(name).pid) for name in names}
             bench_pipeline(assistant, twilio, telegram, database_url, args.conversations)
-            after = f", after it {rss_mb(assistant.process('receiver').pid):.0f} MB"
+            after = (
+                f", after it {rss_mb(assistant.process('receiver').pid):.0f} MB"
+                if args.receiver
+                else ""
+            )
             print(
                 f"Resident memory (before the pipeline load): Rasa server {rss['rasa']:.0f} MB, "
                 f"action server {rss['actions']:.0f} MB, outbox worker "
