@@ -127,12 +127,22 @@ class TelegramSender:
         self._paused_until = max(self._paused_until, until)
 
     async def _take_turn(self, chat_id: str) -> None:
-        """Wait for this message's slot: after any 429 pause, spaced overall and per chat."""
-        now = asyncio.get_running_loop().time()
-        start = max(now, self._paused_until, self._next_any, self._next_in_chat.get(chat_id, 0))
-        self._next_any = start + self.overall_seconds
-        self._next_in_chat[chat_id] = start + self.per_chat_seconds
+        """Wait for this message's slot: first its own chat's spacing, then (only once it
+        is ready to go) the overall spacing, so a chat waiting between its own messages
+        never holds up another chat's first reply; a 429 pause holds up everything."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        in_chat = max(now, self._paused_until, self._next_in_chat.get(chat_id, 0))
+        self._next_in_chat[chat_id] = in_chat + self.per_chat_seconds
         if len(self._next_in_chat) > 1000:
             self._next_in_chat = {k: t for k, t in self._next_in_chat.items() if t > now}
+        if in_chat > now:
+            await asyncio.sleep(in_chat - now)
+        now = loop.time()
+        start = max(now, self._paused_until, self._next_any)
+        self._next_any = start + self.overall_seconds
         if start > now:
+            self._next_in_chat[chat_id] = max(
+                self._next_in_chat.get(chat_id, 0), start + self.per_chat_seconds
+            )
             await asyncio.sleep(start - now)

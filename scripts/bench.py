@@ -55,6 +55,7 @@ from bot.safety import is_emergency_reply  # noqa: E402
 from bot.sms import is_gsm7, segments  # noqa: E402
 from channels.sms import SORRY_TEXT as SMS_SORRY  # noqa: E402
 from channels.telegram import SORRY_TEXT as TELEGRAM_SORRY  # noqa: E402
+from channels.webchat_session import COOKIE  # noqa: E402
 from scripts import servers  # noqa: E402
 from scripts.sms_try import signed_post, sms_texts  # noqa: E402
 from tests.fakes.gtts_api import FakeGoogleTTS  # noqa: E402
@@ -224,14 +225,19 @@ def bench_voice(assistant: servers.Assistant) -> None:
 def bench_listen(assistant: servers.Assistant) -> None:
     print('Web chat "Listen" (time to the audio file of a whole answer)')
     chat = httpx.Client(base_url=assistant.base_url, timeout=60)
-    chat.get("/webhooks/webchat/")  # the page gives the conversation cookie
+    # The page gives the conversation cookie. It is Secure (PUBLIC_URL is https), so a
+    # client on plain http does not send it back by itself: send it as a browser would.
+    page = chat.get("/webhooks/webchat/")
+    cookie = {"Cookie": f"{COOKIE}={page.cookies[COOKIE]}"}
     said = chat.post(
-        "/webhooks/webchat/message", json={"message": "who can help with school transport"}
-    )
+        "/webhooks/webchat/message", json={"message": "who can help with school transport"},
+        headers=cookie,
+    )  # fmt: skip
     answer = said.json()[0]["text"]
     for label in ("uncached answer", "cached answer"):
         started = time.perf_counter()
-        url = chat.post("/webhooks/webchat/listen", json={"texts": [answer]}).json()["url"]
+        listen = chat.post("/webhooks/webchat/listen", json={"texts": [answer]}, headers=cookie)
+        url = listen.json()["url"]
         size = len(chat.get(url, timeout=30).content)
         took = time.perf_counter() - started
         print(f"  {label}: {took * 1000:.0f} ms ({size // 1024} KB)")
