@@ -19,6 +19,7 @@ from bot.feedback.themes import load_themes, tag_themes
 from bot.kinds import COMPLAINT, TURNED_DOWN, explicit_rating
 from bot.person import YOUNG_PERSON
 from bot.routing.complaints import complaints
+from bot.sms import numbered_menu, segments, to_gsm7
 
 log = logging.getLogger(__name__)
 PENDING = ("pending_issue", "pending_service", "pending_category")
@@ -153,6 +154,9 @@ class ActionComplain(Action):
         ]
 
 
+SMS_MOST_SEGMENTS = 4  # the longest reply by SMS, in segments
+
+
 class ActionTurnedDown(Action):
     def name(self) -> str:
         return "action_turned_down"
@@ -195,6 +199,7 @@ class ActionTurnedDown(Action):
             f"{number}. Challenge it: {appeal} Complaints: {route.name}. {route.contact()}".rstrip()
         )
         number += 1
+        first = len(lines)  # the routes above go by SMS too; those below only if they fit
         peers = (YOUTH_KEY, "Young people like you") if young else (FORUM_KEY, "Other parents")
         for key, label in ((EARLY_HELP_KEY, "Early help for your family"), peers):
             other = directory.entry(key)
@@ -202,18 +207,31 @@ class ActionTurnedDown(Action):
                 lines.append(f"{number}. {label}: {other.name}. {contact_sentence(other)}")
                 named.append(other.key)
                 number += 1
-        if directory.sample_data:
-            lines.append(SAMPLE_NOTICE)
+        notice = [SAMPLE_NOTICE] if directory.sample_data else []
         dispatcher.utter_message(
-            text="\n".join(lines),
+            text="\n".join(lines + notice),
             buttons=OFFER_BUTTONS[1:],
             json_message={
                 "kind": TURNED_DOWN,
                 "service": entry.key if entry else None,
                 "signpost": [k for k in named if directory.entry(k) is not None],
+                "sms": self.for_sms(lines, first, notice),
             },
         )
         return [SlotSet(slot, None) for slot in PENDING]
+
+    @staticmethod
+    def for_sms(lines: list[str], first: int, notice: list[str]) -> str:
+        """The reply in at most SMS_MOST_SEGMENTS texts' worth (menu included): the right
+        to reasons, the help, advice and the challenge always; the other routes while they
+        fit, in order (each SMS part costs the council money, and long ones break up)."""
+        menu = numbered_menu(OFFER_BUTTONS[1:])
+        kept = lines[:first]
+        for line in lines[first:]:
+            if segments(to_gsm7("\n".join([*kept, line, *notice, menu]))) > SMS_MOST_SEGMENTS:
+                break
+            kept.append(line)
+        return "\n".join(kept + notice)
 
     @staticmethod
     def helper(matches: list[Any], refused_by: Entry | None) -> Entry | None:

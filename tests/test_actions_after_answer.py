@@ -32,6 +32,7 @@ from bot.feedback.store import FeedbackRow
 from bot.routing.callbacks import CallBackRow, call_back_number
 from bot.routing.cases import CaseRow
 from bot.safety_log import SafetyFlagRow
+from bot.sms import render
 
 
 @pytest.fixture(autouse=True)
@@ -134,6 +135,31 @@ def test_turned_down_names_the_other_routes_and_the_right_to_reasons():
     assert "buttons" in messages[0] and not any(
         b["payload"] == "/affirm" for b in messages[0]["buttons"]
     )
+
+
+def test_turned_down_by_sms_keeps_the_main_routes_within_four_segments():
+    said = "got turned down for dla for my boy, hes got adhd and autism. what can i do"
+    messages, _ = run(ActionTurnedDown(), tracker(said, "turned_down"))
+    (message,) = messages
+    # As Rasa hands it to the SMS channel: the text with its buttons, then the payload.
+    sms = render([{"text": message["text"], "buttons": message["buttons"]},
+                  {"custom": message["custom"]}])  # fmt: skip
+    full = render([{"text": message["text"], "buttons": message["buttons"]}])
+    assert full.segments > 4  # the whole reply would not fit
+    assert sms.segments <= 4
+    lines = sms.text.splitlines()
+    assert lines[:2] == [
+        "I'm sorry you were turned down. A no is not the end. You have other routes:",
+        "1. Ask them to write down the reasons. You have a right to know why.",
+    ]
+    assert "Telford & Wrekin IASS (SENDIASS)" in sms.text
+    assert "Complaints: Council Complaints Team" in sms.text
+    assert lines[-2:] == [
+        "Sample data: these contacts are made up for testing.",
+        "Reply 1 Talk to someone, 2 Give feedback.",
+    ]
+    dropped = [line for line in message["text"].splitlines() if line not in lines]
+    assert dropped and all(line.startswith(("5.", "6.")) for line in dropped)
 
 
 def test_no_phone_calls_gets_email_text_and_web_routes_for_the_services_just_shown():
