@@ -170,7 +170,9 @@ class ActionTurnedDown(Action):
         directory = catalog.directory
         from actions.cases import routing
 
-        entry = service_in(text, tracker)
+        # Who said no is a service the person names (or the one just talked about), never
+        # the search's best match: that is who can help, often the advice service itself.
+        entry = service_in(text, tracker, search=False)
         matches = catalog.search(text, limit=3) if not text.startswith("/") else []
         needs = [n for m in matches for n in m.entry.needs] + list(entry.needs if entry else ())
         # Only a service that makes decisions (one that takes cases) can have said no.

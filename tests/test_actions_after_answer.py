@@ -137,6 +137,17 @@ def test_turned_down_names_the_other_routes_and_the_right_to_reasons():
     )
 
 
+def test_a_no_about_an_ehc_assessment_is_challenged_with_the_council_not_the_advice_service():
+    said = "the panel said no to an ehc assessment for my daughter, what now"
+    messages, _ = run(ActionTurnedDown(), tracker(said, "turned_down"))
+    text = messages[0]["text"]
+    assert "You can appeal to the SEND Tribunal within 2 months." in text
+    assert "Complaints: Council Complaints Team. Call 01632 960124" in text
+    assert "IASS manager" not in text
+    assert "Free, independent advice: Telford & Wrekin IASS (SENDIASS)." in text
+    assert messages[0]["custom"]["service"] is None
+
+
 def test_turned_down_by_sms_keeps_the_main_routes_within_four_segments():
     said = "got turned down for dla for my boy, hes got adhd and autism. what can i do"
     messages, _ = run(ActionTurnedDown(), tracker(said, "turned_down"))
