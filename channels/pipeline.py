@@ -132,12 +132,28 @@ class Job:
     inbound: Inbound
     engine: Engine
     safeguarding_contact: str = ""
-    crisis: bool = False
+    crisis: bool | None = None  # None: not checked yet (see :meth:`check`)
     recent: int = 0
     inline: InlineReply | None = None
     recovered: bool = False
     emergency_sent: bool = False  # the emergency reply already went (in a TwiML answer)
     _emergency: asyncio.Future[str | None] | None = field(default=None, repr=False)
+    _check: asyncio.Future[bool] | None = field(default=None, repr=False)
+
+    def start_check(self) -> None:
+        """Start the crisis pre-check in a worker thread (once). The webhook does not wait
+        for it: the message is stored first, so a process that dies before the check
+        leaves it to the restart sweep, which checks it again."""
+        if self.crisis is None and self._check is None:
+            self._check = asyncio.ensure_future(asyncio.to_thread(is_crisis, self.inbound))
+
+    async def check(self) -> bool:
+        """The crisis pre-check's answer, waiting for it if it is still running."""
+        if self.crisis is None:
+            self.start_check()
+            assert self._check is not None
+            self.crisis = await asyncio.shield(self._check)
+        return self.crisis
 
     async def emergency(self) -> str | None:
         """The emergency reply (and a flag for staff), made once however often it is asked."""
@@ -212,6 +228,18 @@ async def noted(on_new_message: OnNewMessage, message: UserMessage, failures: li
     await on_new_message(message)
 
 
+def is_crisis(inbound: Inbound) -> bool:
+    """The full detector, on what the person typed (never on a button's payload). If the
+    learned part fails, the patterns still decide: never no check at all."""
+    if inbound.kind not in (Kind.TEXT, Kind.COMMAND):
+        return False
+    try:
+        return check_message(inbound.text).crisis
+    except Exception:
+        log.exception("%s: the crisis detector failed; patterns only", inbound.channel)
+        return check_message(inbound.text, learned=False).crisis
+
+
 def emergency_texts(messages: Sequence[Message]) -> bool:
     return is_emergency_reply([str(m.get("text") or "") for m in messages])
 
@@ -244,6 +272,7 @@ class Pipeline:
         self.tasks: set[asyncio.Task[Any]] = set()
         self.sweeps: set[asyncio.Task[None]] = set()
         self._locks: dict[str, asyncio.Lock] = {}
+        self._latest: dict[str, asyncio.Task[Status]] = {}
         self._waiting: dict[str, int] = {}
 
     @property
@@ -253,45 +282,56 @@ class Pipeline:
     # -- stored, de-duplicated -------------------------------------------------------
 
     async def admit(self, inbound: Inbound) -> Job | None:
-        """Store ``inbound`` (None if it came before) and run the crisis pre-check."""
-
-        def store() -> tuple[contacts.Arrival, bool]:
-            arrival = contacts.admit(
-                self.engine, inbound.channel, inbound.external_id, inbound.sender,
-                inbound.address, inbound.stored_text, inbound.kind.value,
-            )  # fmt: skip
-            return arrival, arrival.new and self.is_crisis(inbound)
-
-        arrival, crisis = await asyncio.to_thread(store)
+        """Store ``inbound``; None if it came before. Only the store: the webhook can answer
+        as soon as the message is safe, and the crisis pre-check runs in :meth:`run`."""
+        arrival = await asyncio.to_thread(
+            contacts.admit, self.engine, inbound.channel, inbound.external_id, inbound.sender,
+            inbound.address, inbound.stored_text, inbound.kind.value,
+        )  # fmt: skip
         if not arrival.new:
             log.info("%s: %s came again; not answered twice", inbound.channel, inbound.external_id)
             return None
-        return Job(inbound, self.engine, self.safeguarding_contact, crisis, arrival.recent)
-
-    @staticmethod
-    def is_crisis(inbound: Inbound) -> bool:
-        """The full detector, on what the person typed (never on a button's payload)."""
-        return inbound.kind in (Kind.TEXT, Kind.COMMAND) and check_message(inbound.text).crisis
+        return Job(inbound, self.engine, self.safeguarding_contact, recent=arrival.recent)
 
     def start(
         self, adapter: Adapter, job: Job, on_new_message: OnNewMessage
     ) -> asyncio.Task[Status]:
         """Answer ``job`` in the background; the task's result is its final status."""
-        task = asyncio.create_task(self.run(adapter, job, on_new_message))
+        sender = job.inbound.sender
+        task = asyncio.create_task(
+            self.run(adapter, job, on_new_message, after=self._latest.get(sender))
+        )
+        self._latest[sender] = task  # the next message from this sender waits for this one
         self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+
+        def done(finished: asyncio.Task[Status]) -> None:
+            self.tasks.discard(finished)
+            if self._latest.get(sender) is finished:
+                del self._latest[sender]
+
+        task.add_done_callback(done)
         return task
 
-    async def run(self, adapter: Adapter, job: Job, on_new_message: OnNewMessage) -> Status:
-        """Answer one stored message after earlier ones from the same sender; store its
-        final status."""
+    async def run(
+        self,
+        adapter: Adapter,
+        job: Job,
+        on_new_message: OnNewMessage,
+        after: asyncio.Future[Any] | None = None,
+    ) -> Status:
+        """Answer one stored message after earlier ones from the same sender (``after``:
+        the one started just before it); store its final status."""
         inbound = job.inbound
+        job.start_check()  # now: a crisis is known while earlier turns still run
         try:
             await adapter.begin(inbound)
         except Exception:
             log.exception("%s: could not acknowledge %s", inbound.channel, inbound.external_id)
+        if after is not None:
+            await asyncio.wait({after})  # in the order they came, whatever begin() took
         async with self._one_at_a_time(inbound.sender):
             try:
+                await job.check()
                 status = await self.respond(adapter, job, on_new_message)
             except Exception:
                 log.exception(
@@ -465,8 +505,8 @@ class Pipeline:
                 "%s: answering %s after a restart (attempt %d)",
                 row.channel, row.external_id, row.attempts,
             )  # fmt: skip
-            crisis = await asyncio.to_thread(self.is_crisis, inbound)
-            job = Job(inbound, self.engine, self.safeguarding_contact, crisis, recovered=True)
+            job = Job(inbound, self.engine, self.safeguarding_contact, recovered=True)
+            await job.check()
             if row.attempts > self.max_attempts:
                 statuses.append(await self._give_up(adapter, job))
             else:

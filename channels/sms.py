@@ -6,7 +6,9 @@ rest. Each request is checked with Twilio's own ``RequestValidator`` (403 if the
 is missing or wrong), stored, de-duplicated by ``MessageSid``, and answered with TwiML when
 the answer is ready within ``SMS_REPLY_WITHIN`` seconds (3). A slower answer gets empty
 TwiML at once (a crisis: the emergency reply) and goes out through the outbox (the outbox
-worker, ``python -m bot outbox run``, sends it). STOP and its synonyms opt out; START, YES
+worker, ``python -m bot outbox run``, sends it). ``SMS_REPLY_WITHIN=0`` acknowledges every
+message as soon as it is stored and sends every reply by the outbox (the scaled shape's
+receivers, where the webhook must answer fast under load). STOP and its synonyms opt out; START, YES
 or UNSTOP opt back in; HELP gets a short help; a picture or an empty text, a kind answer.
 """
 
@@ -279,6 +281,11 @@ class SmsInput(InputChannel):
             return twiml(self.apology_text)
         if job is None:
             return twiml()  # Twilio delivered it again: answered once already
+        if self.settings.sms_reply_within <= 0:
+            # Acknowledge now: stored, so safe; the crisis check, the turn and the reply
+            # (a crisis: the emergency reply first) go on in the background, by the outbox.
+            self.pipeline.start(self, job, on_new_message)
+            return twiml()
         job.inline = inline = InlineReply()
         task = self.pipeline.start(self, job, on_new_message)
         ready = asyncio.ensure_future(inline.ready.wait())
@@ -291,7 +298,7 @@ class SmsInput(InputChannel):
         if inline.text is not None:
             return twiml(inline.text)
         inline.close()  # from now on the answer goes by the outbox
-        if task.done() or not job.crisis:
+        if task.done() or not await job.check():
             return twiml()
         # A crisis is not left waiting: the emergency reply now, the rest later.
         job.emergency_sent = True

@@ -193,6 +193,8 @@ def production_env(
         "REDIS_PORT": str(redis.port or 6379),
         "REDIS_PASSWORD": redis.password or "",
         "REDIS_LOCK_DB": (redis.path or "/1").strip("/") or "1",
+        # Acknowledge SMS and WhatsApp once stored; every reply by the outbox.
+        "SMS_REPLY_WITHIN": "0",
     }
 
 

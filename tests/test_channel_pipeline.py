@@ -16,7 +16,7 @@ from bot.contacts import ContactRow, InboundRow, OptOutRow
 from bot.db import session_scope, utcnow
 from bot.notify.outbox import OutboxRow
 from bot.privacy import pseudonymise
-from bot.safety import EMERGENCY_LINE
+from bot.safety import EMERGENCY_LINE, check_message
 from channels import sms as sms_channel
 from channels import whatsapp as whatsapp_channel
 from channels.pipeline import Inbound, InlineReply, Job, Kind, Pipeline, Status
@@ -96,6 +96,13 @@ def statuses(engine) -> list[str]:
 
 
 CHANNELS = pytest.mark.parametrize("channel", ["sms", "whatsapp"])
+
+
+@pytest.fixture(scope="module", autouse=True)
+def detector_loaded():
+    """The crisis detector's model loaded first, as the servers do when they start: the
+    check now runs inside the time a webhook waits for its TwiML answer."""
+    check_message("hello")
 
 
 @CHANNELS
@@ -435,6 +442,68 @@ def test_a_slow_crisis_gets_the_emergency_reply_at_once_and_the_rest_later(engin
 
 
 @CHANNELS
+def test_with_no_wait_the_webhook_acknowledges_and_every_reply_goes_by_the_outbox_once(
+    engine, channel
+):
+    """SMS_REPLY_WITHIN=0 (the scaled shape's receivers): the webhook answers empty TwiML as
+    soon as the message is stored; the reply follows by the outbox, once, even when Twilio
+    delivers the message again."""
+
+    async def go():
+        made, turn = connector(engine, channel, sms_reply_within=0), StubTurn()
+        async with client_for(made, turn) as client:
+            phone = Phone(client, channel)
+            texts = await phone.send("who helps with school transport", sid="SMnow")
+            again = await phone.send("who helps with school transport", sid="SMnow")
+            await settle(made.pipeline)
+        return texts, again, phone
+
+    texts, again, phone = asyncio.run(go())
+    assert texts == [] and again == []
+    assert outbox(engine) == [
+        (channel, phone.sender, "You said: who helps with school transport",
+         f"{channel}-reply:SMnow"),
+    ]  # fmt: skip
+    assert statuses(engine) == ["queued"]
+
+
+@pytest.mark.parametrize("behaviour", ["answer", "fail", "slow"])
+def test_with_no_wait_a_crisis_still_gets_the_emergency_reply_first_by_the_outbox(
+    engine, behaviour
+):
+    """The crisis check runs after the acknowledgement, not before it: the emergency reply
+    still goes first (with Rasa's answer, alone when the turn fails or is slow), and once."""
+
+    async def go():
+        made = connector(engine, sms_reply_within=0)
+        made.pipeline.crisis_within, made.pipeline.turn_timeout = 0.2, 5.0
+        turn = StubTurn({CRISIS: "fail"} if behaviour == "fail" else {})
+        turn.delay = 0.6 if behaviour == "slow" else 0.0
+        async with client_for(made, turn) as client:
+            texts = await Phone(client, "sms").send(CRISIS, sid="SMcrisis0")
+            await settle(made.pipeline)
+        return texts
+
+    assert asyncio.run(go()) == []
+    sent = outbox(engine)
+    assert EMERGENCY_LINE in sent[0][2]
+    assert sum(EMERGENCY_LINE in body for _, _, body, _ in sent) == 1
+    if behaviour == "answer":
+        assert [key for *_, key in sent] == ["sms-reply:SMcrisis0"]
+        assert sent[0][2].endswith(f"You said: {CRISIS}")
+        assert statuses(engine) == ["queued"]
+    elif behaviour == "fail":
+        assert [key for *_, key in sent] == ["sms-help:SMcrisis0"]
+        assert statuses(engine) == ["failed_crisis"]
+    else:
+        assert [(body, key) for _, _, body, key in sent[1:]] == [
+            (f"You said: {CRISIS}", "sms-reply:SMcrisis0")
+        ]
+        assert sent[0][3] == "sms-help:SMcrisis0"
+        assert statuses(engine) == ["queued"]
+
+
+@CHANNELS
 def test_an_emergency_reply_the_webhook_sent_while_the_reply_was_stored_is_not_sent_again(
     engine, channel
 ):
@@ -613,6 +682,34 @@ def run_telegram(engine, fake, updates, plan=None, secret=SECRET):
         return codes, turn
 
     return asyncio.run(go())
+
+
+def test_telegram_a_message_sent_while_a_button_is_acknowledged_is_answered_after_it(
+    engine, fake_telegram
+):
+    """Order is kept from the moment each update is stored: a button press whose
+    acknowledgement is slow is still answered before the message typed after it."""
+    from channels.telegram import TelegramInput
+
+    fake_telegram.slow["answerCallbackQuery"] = 0.5
+
+    async def go():
+        made: TelegramInput = telegram_connector(engine, fake_telegram)
+        turn = StubTurn()
+        headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+        async with client_for(made, turn) as client:
+            for update_json in (press(502, "/more_options"), chat_message(502, "thanks")):
+                answer = await client.post(TELEGRAM_PATH, json=update_json, headers=headers)
+                assert answer.status_code == 200
+            await settle(made.pipeline)
+            await made.sender.bot.request.shutdown()
+        return turn
+
+    turn = asyncio.run(go())
+    assert turn.texts == ["/more_options", "thanks"]
+    assert [c.text for c in fake_telegram.sent_to(502)] == [
+        "You said: /more_options", "You said: thanks",
+    ]  # fmt: skip
 
 
 def test_telegram_a_question_is_answered_and_marked_replied(engine, fake_telegram):

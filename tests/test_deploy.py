@@ -79,6 +79,8 @@ def test_compose_has_the_scaled_topology(compose):
     assert receiver["command"] == ["python", "-m", "channels.receiver", "--port", "5006"]
     assert receiver["environment"]["RASA_TURN_URL"] == "http://haproxy:5007/webhooks/turn/webhook"
     assert "TURN_TOKEN" in rasa["environment"] and "TURN_TOKEN" in receiver["environment"]
+    # Acknowledged once stored; every reply by the outbox (see test_channel_pipeline).
+    assert receiver["environment"]["SMS_REPLY_WITHIN"] == "0"
     assert ENDPOINT_VARIABLES <= set(rasa["environment"])
     assert rasa["environment"]["ACTION_SERVER_URL"] == "http://haproxy:5056/webhook"
     assert services["outbox"]["command"] == ["python", "-m", "bot", "outbox", "run"]
@@ -201,6 +203,7 @@ def test_kubernetes_has_the_scaled_topology(manifests):
     assert ENDPOINT_VARIABLES <= set(config) | set(secret)
     assert config["ACTION_SERVER_URL"] == "http://actions:5055/webhook"
     assert config["RASA_TURN_URL"] == "http://rasa:5005/webhooks/turn/webhook"
+    assert config["SMS_REPLY_WITHIN"] == "0"
     assert "TURN_TOKEN" in secret
     ingress = _by(manifests, "Ingress")["send-assistant"]["spec"]["rules"]
     routes = {

@@ -80,6 +80,7 @@ class FakeTelegram(LoopbackServer):
         self.calls: list[Call] = []
         self.failures: list[tuple[str | None, tuple[int, dict[str, Any]]]] = []
         self.updates: list[dict[str, Any]] = []
+        self.slow: dict[str, float] = {}  # method -> seconds it takes to answer
         self._message_id = 0
 
     @property
@@ -134,6 +135,7 @@ class FakeTelegram(LoopbackServer):
         method = request.path.removeprefix(prefix)
         if method == "getUpdates" and not self.updates:
             time.sleep(min(float(params.get("timeout") or 0), 1.0))
+        time.sleep(self.slow.get(method, 0.0))
         with self.lock:
             status, body = self._result(method, params)
             self.calls.append(Call(method, params, status=status))
