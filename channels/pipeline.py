@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -38,6 +39,9 @@ from bot.safety import check_message, is_emergency_reply
 log = logging.getLogger(__name__)
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+# The crisis checks have threads of their own: a burst of them (CPU-bound) never holds
+# up the database calls that store and acknowledge new messages in the default pool.
+CHECKS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="crisis-check")
 Message = dict[str, Any]
 
 
@@ -145,7 +149,8 @@ class Job:
         for it: the message is stored first, so a process that dies before the check
         leaves it to the restart sweep, which checks it again."""
         if self.crisis is None and self._check is None:
-            self._check = asyncio.ensure_future(asyncio.to_thread(is_crisis, self.inbound))
+            loop = asyncio.get_running_loop()
+            self._check = loop.run_in_executor(CHECKS, is_crisis, self.inbound)
 
     async def check(self) -> bool:
         """The crisis pre-check's answer, waiting for it if it is still running."""
