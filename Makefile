@@ -139,6 +139,7 @@ eval: $(MODEL) safety-model ## Signposting and safety evaluations through the re
 
 bench: $(MODEL) ## Latency on every channel with local fakes, the pipeline under load and a killed action server, the directory at 2,000 and 10,000 services, then the scaled shape before/after
 	$(BIN)/python scripts/bench.py --model $(MODEL)
+	$(BIN)/python scripts/bench.py --model $(MODEL) --only pipeline --receiver --reply-within 0
 	$(BIN)/python scripts/bench_directory.py
 	$(BIN)/python scripts/bench_scale.py --model $(MODEL)
 

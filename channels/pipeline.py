@@ -1,10 +1,11 @@
 """One inbound message's life, the same on SMS, WhatsApp and Telegram.
 
 A channel adapter parses and verifies a request into an :class:`Inbound`, then hands it
-here: **stored** (with the sender's address, once: a repeat is dropped) -> **opt-out,
-opt-in, help, flood** -> **crisis pre-check** (:func:`bot.safeguard.crisis_fallback`) ->
-**turn** (Rasa, retried for a short while when it fails) -> **rendered and sent** by the
-adapter. Every stored message ends with one :class:`Status`.
+here: **stored** (with the sender's address, once: a repeat is dropped; the webhook can
+answer from here) -> **crisis pre-check** (started at once in its own threads; the
+emergency reply is :func:`bot.safeguard.crisis_fallback`) -> **opt-out, opt-in, help,
+flood** -> **turn** (Rasa, retried for a short while when it fails) -> **rendered and
+sent** by the adapter. Every stored message ends with one :class:`Status`.
 
 A failed turn (Rasa or the action server raised, timed out, or answered nothing) is
 retried for ``retry_for`` seconds; then the family gets the adapter's apology, and a
