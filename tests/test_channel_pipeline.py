@@ -203,6 +203,28 @@ def test_stop_silences_until_start_but_a_crisis_still_gets_help(engine, channel,
         assert session.get(OptOutRow, phone.sender) is None
 
 
+def test_with_no_wait_after_stop_only_a_crisis_gets_a_reply_by_the_outbox(engine):
+    """SMS_REPLY_WITHIN=0 (the scaled shape): after STOP, an ordinary question gets
+    nothing and a crisis gets the emergency reply, by the outbox; Rasa sees neither."""
+
+    async def go():
+        made, turn = connector(engine, sms_reply_within=0), StubTurn()
+        async with client_for(made, turn) as client:
+            phone = Phone(client, "sms")
+            for sid, body in (("SMa", "STOP"), ("SMb", "who helps with transport"),
+                              ("SMc", "I feel like taking all my pills")):  # fmt: skip
+                assert await phone.send(body, sid=sid) == []
+                await settle(made.pipeline)
+        return turn, phone
+
+    turn, phone = asyncio.run(go())
+    [(channel, recipient, body, key)] = outbox(engine)
+    assert (channel, recipient, key) == ("sms", phone.sender, "sms-reply:SMc")
+    assert EMERGENCY_LINE in body and "116 123" in body  # 999 and Samaritans
+    assert turn.texts == []
+    assert statuses(engine) == ["stopped", "opted_out", "crisis"]
+
+
 def made_resumed(channel: str) -> str:
     return whatsapp_channel.RESUMED_TEXT if channel == "whatsapp" else sms_channel.RESUMED_TEXT
 
