@@ -18,6 +18,7 @@ from bot.privacy import pseudonymise
 from scripts import servers
 from scripts.sms_try import signed_post, sms_texts
 from tests.conftest import free_port
+from tests.fakes.env import fakes_env
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
 
@@ -30,21 +31,12 @@ _ids = itertools.count(9000)
 @contextmanager
 def assistant_with_channels(workdir: Path):
     with FakeTwilio() as twilio, FakeTelegram(TG_TOKEN) as telegram:
-        env = {
-            "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
-            "TWILIO_AUTH_TOKEN": TOKEN,
-            "TWILIO_FROM_NUMBER": "+447700900000",
-            "TWILIO_API_BASE_URL": twilio.base_url,
-            "PUBLIC_URL": PUBLIC_URL,
-            "PSEUDONYM_KEY": KEY,
-            "SMS_REPLY_WITHIN": "20",  # a loaded test machine must not push replies to the outbox
-            "TELEGRAM_BOT_TOKEN": TG_TOKEN,
-            "TELEGRAM_WEBHOOK_SECRET": TG_SECRET,
-            "TELEGRAM_API_BASE_URL": telegram.base_url,
-            "SPEECH_ENGINES": "none",  # the phone line reads with Twilio's <Say>
-            "AUDIO_DIR": str(workdir / "audio"),
-            "SAFEGUARDING_CONTACT": "safeguarding@example.org",
-        }
+        env = fakes_env(
+            twilio, telegram, auth_token=TOKEN, pseudonym_key=KEY, telegram_secret=TG_SECRET,
+            SPEECH_ENGINES="none",  # the phone line reads with Twilio's <Say>
+            AUDIO_DIR=str(workdir / "audio"),
+            SAFEGUARDING_CONTACT="safeguarding@example.org",
+        )  # fmt: skip
         with servers.running(
             rasa_port=free_port(), actions_port=free_port(), workdir=workdir, env=env, quiet=True
         ) as assistant:

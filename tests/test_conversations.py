@@ -33,6 +33,7 @@ from bot.speech.text import speech_segments
 from scripts import servers
 from scripts.sms_try import signed_post, sms_texts
 from tests.conftest import free_port
+from tests.fakes.env import fakes_env
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
 
@@ -65,20 +66,11 @@ def fakes() -> Iterator[tuple[FakeTwilio, FakeTelegram]]:
 @pytest.fixture(scope="module")
 def assistant(tmp_path_factory, fakes) -> Iterator[servers.Assistant]:
     twilio, telegram = fakes
-    env = {
-        "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
-        "TWILIO_AUTH_TOKEN": TOKEN,
-        "TWILIO_FROM_NUMBER": "+447700900000",
-        "TWILIO_API_BASE_URL": twilio.base_url,
-        "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
-        "TELEGRAM_WEBHOOK_SECRET": SECRET,
-        "TELEGRAM_API_BASE_URL": telegram.base_url,
-        "PUBLIC_URL": PUBLIC_URL,
-        "PSEUDONYM_KEY": KEY,
-        "SMS_REPLY_WITHIN": "20",
-        "SPEECH_ENGINES": "none",  # the phone line reads with Twilio's <Say>: words to check
-        "ASSISTANT_NOW": NOW,
-    }
+    env = fakes_env(
+        twilio, telegram, auth_token=TOKEN, pseudonym_key=KEY, telegram_secret=SECRET,
+        SPEECH_ENGINES="none",  # the phone line reads with Twilio's <Say>: words to check
+        ASSISTANT_NOW=NOW,
+    )  # fmt: skip
     with servers.running(
         rasa_port=free_port(),
         actions_port=free_port(),

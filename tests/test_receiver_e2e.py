@@ -26,6 +26,7 @@ from channels.telegram import NO_AUDIO_TEXT
 from scripts import servers
 from scripts.sms_try import signed_post, sms_texts
 from tests.conftest import free_port
+from tests.fakes.env import fakes_env
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
 from tests.safety_e2e_helpers import KEY, PUBLIC_URL, TG_SECRET, TG_TOKEN, TOKEN
@@ -43,21 +44,11 @@ def telegram() -> Iterator[FakeTelegram]:
 def assistant(tmp_path_factory, telegram) -> Iterator[servers.Assistant]:
     workdir = tmp_path_factory.mktemp("receiver")
     with FakeTwilio() as twilio:
-        env = {
-            "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
-            "TWILIO_AUTH_TOKEN": TOKEN,
-            "TWILIO_FROM_NUMBER": "+447700900000",
-            "TWILIO_API_BASE_URL": twilio.base_url,
-            "PUBLIC_URL": PUBLIC_URL,
-            "PSEUDONYM_KEY": KEY,
-            "SMS_REPLY_WITHIN": "20",  # every answer in TwiML, even on a loaded machine
-            "TELEGRAM_BOT_TOKEN": TG_TOKEN,
-            "TELEGRAM_WEBHOOK_SECRET": TG_SECRET,
-            "TELEGRAM_API_BASE_URL": telegram.base_url,
-            "SPEECH_ENGINES": "none",
-            "AUDIO_DIR": str(workdir / "audio"),
-            "SAFEGUARDING_CONTACT": "safeguarding@example.org",
-        }
+        env = fakes_env(
+            twilio, telegram, auth_token=TOKEN, pseudonym_key=KEY, telegram_secret=TG_SECRET,
+            SPEECH_ENGINES="none", AUDIO_DIR=str(workdir / "audio"),
+            SAFEGUARDING_CONTACT="safeguarding@example.org",
+        )  # fmt: skip
         with servers.running(
             rasa_port=free_port(), actions_port=free_port(), workdir=workdir, env=env,
             quiet=True, receiver_port=free_port(),

@@ -29,6 +29,7 @@ from channels.sms import SORRY_TEXT
 from scripts import servers
 from scripts.sms_try import signed_post, sms_texts
 from tests.conftest import free_port
+from tests.fakes.env import fakes_env
 from tests.fakes.smtp import Inbox
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
@@ -59,25 +60,14 @@ def telegram() -> Iterator[FakeTelegram]:
 
 @pytest.fixture(scope="module")
 def assistant(tmp_path_factory, twilio, telegram, smtp_port) -> Iterator[servers.Assistant]:
-    env = {
-        "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
-        "TWILIO_AUTH_TOKEN": TOKEN,
-        "TWILIO_FROM_NUMBER": "+447700900000",
-        "TWILIO_API_BASE_URL": twilio.base_url,
-        "PUBLIC_URL": PUBLIC_URL,
-        "PSEUDONYM_KEY": KEY,
-        "SMS_REPLY_WITHIN": "3",  # as in production: slower replies go by the outbox
-        "SAFEGUARDING_CONTACT": "safeguarding@example.org",
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(smtp_port),
-        "OUTBOX_POLL_SECONDS": "0.5",
-        "INBOUND_RECOVER_AFTER": str(RECOVER_AFTER),
-        "INBOUND_RECOVER_EVERY": "2",
-        "SPEECH_ENGINES": "none",
-        "TELEGRAM_BOT_TOKEN": TG_TOKEN,
-        "TELEGRAM_WEBHOOK_SECRET": TG_SECRET,
-        "TELEGRAM_API_BASE_URL": telegram.base_url,
-    }
+    env = fakes_env(
+        twilio, telegram, auth_token=TOKEN, pseudonym_key=KEY, telegram_secret=TG_SECRET,
+        SMS_REPLY_WITHIN="3",  # as `make run`: slower replies go by the outbox
+        SAFEGUARDING_CONTACT="safeguarding@example.org",
+        SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp_port), OUTBOX_POLL_SECONDS="0.5",
+        INBOUND_RECOVER_AFTER=str(RECOVER_AFTER), INBOUND_RECOVER_EVERY="2",
+        SPEECH_ENGINES="none",
+    )  # fmt: skip
     with servers.running(
         rasa_port=free_port(),
         actions_port=free_port(),

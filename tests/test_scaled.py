@@ -36,6 +36,7 @@ from scripts import scaled, servers
 from scripts.scaled import stored_events, turns
 from scripts.sms_try import signed_post, sms_texts
 from tests.conftest import free_port
+from tests.fakes.env import fakes_env
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio
 
@@ -89,19 +90,10 @@ def fake_telegram() -> Iterator[FakeTelegram]:
 
 
 def _env(twilio: FakeTwilio, telegram: FakeTelegram) -> dict[str, str]:
-    return {
-        "TWILIO_ACCOUNT_SID": "AC" + "2" * 32,
-        "TWILIO_AUTH_TOKEN": TOKEN,
-        "TWILIO_FROM_NUMBER": "+447700900000",
-        "TWILIO_API_BASE_URL": twilio.base_url,
-        "PUBLIC_URL": PUBLIC_URL,
-        "PSEUDONYM_KEY": KEY,
-        "SMS_REPLY_WITHIN": "20",
-        "TELEGRAM_BOT_TOKEN": TG_TOKEN,
-        "TELEGRAM_WEBHOOK_SECRET": TG_SECRET,
-        "TELEGRAM_API_BASE_URL": telegram.base_url,
-        "SPEECH_ENGINES": "none",
-    }
+    return fakes_env(
+        twilio, telegram, auth_token=TOKEN, pseudonym_key=KEY, telegram_secret=TG_SECRET,
+        account_sid="AC" + "2" * 32, SPEECH_ENGINES="none",
+    )  # fmt: skip
 
 
 @pytest.fixture(scope="module")

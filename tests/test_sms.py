@@ -16,6 +16,7 @@ from bot.sms import is_gsm7, segments
 from scripts import servers
 from scripts.sms_try import signed_post, sms_texts
 from tests.conftest import free_port
+from tests.fakes.env import fakes_env
 from tests.fakes.smtp import Inbox
 from tests.fakes.twilio_api import FakeTwilio
 
@@ -32,18 +33,9 @@ def fake_twilio() -> Iterator[FakeTwilio]:
 
 
 def _env(fake: FakeTwilio, **extra: str) -> dict[str, str]:
-    return {
-        "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
-        "TWILIO_AUTH_TOKEN": TOKEN,
-        "TWILIO_FROM_NUMBER": "+447700900000",
-        "TWILIO_API_BASE_URL": fake.base_url,
-        "PUBLIC_URL": PUBLIC_URL,
-        "PSEUDONYM_KEY": "test-pseudonym-key",
-        # The TwiML path is under test here, not the clock: a loaded machine must not
-        # push replies onto the outbox path (tested on its own with SMS_REPLY_WITHIN=0).
-        "SMS_REPLY_WITHIN": "20",
-        **extra,
-    }
+    # The TwiML path is under test here, not the clock: a loaded machine must not push
+    # replies onto the outbox path (tested on its own with SMS_REPLY_WITHIN=0).
+    return fakes_env(fake, auth_token=TOKEN, pseudonym_key="test-pseudonym-key", **extra)
 
 
 @pytest.fixture(scope="module")

@@ -39,6 +39,7 @@ from tests.browser import (
     zoom_400,
 )
 from tests.conftest import free_port
+from tests.fakes.env import fakes_env
 from tests.fakes.twilio_api import FakeTwilio
 
 pytestmark = pytest.mark.e2e
@@ -61,16 +62,10 @@ def fake_twilio() -> Iterator[FakeTwilio]:
 def assistant(tmp_path_factory, fake_twilio) -> Iterator[servers.Assistant]:
     require_chromium()
     workdir = tmp_path_factory.mktemp("staff")
-    env = {
-        "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
-        "TWILIO_AUTH_TOKEN": TOKEN,
-        "TWILIO_FROM_NUMBER": "+447700900000",
-        "TWILIO_API_BASE_URL": fake_twilio.base_url,
-        "PUBLIC_URL": PUBLIC_URL,
-        "PSEUDONYM_KEY": "test-pseudonym-key",
-        "SMS_REPLY_WITHIN": "20",
-        "STAFF_SECRET_KEY": "test-staff-secret-key",
-    }
+    env = fakes_env(
+        fake_twilio, auth_token=TOKEN, pseudonym_key="test-pseudonym-key",
+        STAFF_SECRET_KEY="test-staff-secret-key",
+    )  # fmt: skip
     with servers.running(
         rasa_port=free_port(), actions_port=free_port(), workdir=workdir, env=env, quiet=True,
         staff_port=free_port(),
