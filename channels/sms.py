@@ -8,8 +8,10 @@ the answer is ready within ``SMS_REPLY_WITHIN`` seconds (3). A slower answer get
 TwiML at once (a crisis: the emergency reply) and goes out through the outbox (the outbox
 worker, ``python -m bot outbox run``, sends it). ``SMS_REPLY_WITHIN=0`` acknowledges every
 message as soon as it is stored and sends every reply by the outbox (the scaled shape's
-receivers, where the webhook must answer fast under load). STOP and its synonyms opt out; START, YES
-or UNSTOP opt back in; HELP gets a short help; a picture or an empty text, a kind answer.
+receivers, where the webhook must answer fast under load); without Twilio credentials
+(a local trial, where the outbox could only log them) it waits 3 s for TwiML instead.
+STOP and its synonyms opt out; START, YES or UNSTOP opt back in; HELP gets a short help;
+a picture or an empty text, a kind answer.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ RESUMED_TEXT = "Welcome back. You will get our messages again. Text HELP for hel
 FLOOD_TEXT = "You have sent a lot of messages. Please wait a minute, then text again."
 TRUNCATED_NOTE = "Your message was long, so I read the first part."
 EMPTY_TEXT = "Please text your question in a few words."
+LOCAL_REPLY_WITHIN = 3.0  # SMS_REPLY_WITHIN=0 without Twilio: replies in TwiML instead
 MEDIA_TEXT = "I can only read text. Please type your question in a few words."
 SORRY_TEXT = "Sorry, something went wrong. Please text again in a few minutes."
 
@@ -110,11 +113,20 @@ class SmsInput(InputChannel):
             recover_after=settings.inbound_recover_after,
             recover_every=settings.inbound_recover_every,
         )
+        self.reply_within = settings.sms_reply_within
         if not settings.twilio_configured:
             log.warning(
                 "%s: Twilio is not configured: replies sent later are logged, not delivered",
                 self.channel,
             )
+            if self.reply_within <= 0:
+                # Every reply would only be logged: a local trial waits for TwiML instead.
+                self.reply_within = LOCAL_REPLY_WITHIN
+                log.warning(
+                    "%s: SMS_REPLY_WITHIN=0 needs Twilio to send replies; waiting up to "
+                    "%.0f s for a TwiML answer instead",
+                    self.channel, LOCAL_REPLY_WITHIN,
+                )  # fmt: skip
 
     @property
     def engine(self) -> Engine:
@@ -281,7 +293,7 @@ class SmsInput(InputChannel):
             return twiml(self.apology_text)
         if job is None:
             return twiml()  # Twilio delivered it again: answered once already
-        if self.settings.sms_reply_within <= 0:
+        if self.reply_within <= 0:
             # Acknowledge now: stored, so safe; the crisis check, the turn and the reply
             # (a crisis: the emergency reply first) go on in the background, by the outbox.
             self.pipeline.start(self, job, on_new_message)
@@ -291,7 +303,7 @@ class SmsInput(InputChannel):
         ready = asyncio.ensure_future(inline.ready.wait())
         await asyncio.wait(
             {task, ready},
-            timeout=self.settings.sms_reply_within,
+            timeout=self.reply_within,
             return_when=asyncio.FIRST_COMPLETED,
         )
         ready.cancel()

@@ -33,16 +33,15 @@ Sanic.test_mode = True  # many small apps in one process
 
 
 def settings_for(engine: Engine, **changes: Any) -> Settings:
-    return dataclasses.replace(
-        load_settings(),
-        database_url=str(engine.url),
-        public_url=PUBLIC_URL,
-        pseudonym_key=KEY,
-        twilio_auth_token=TOKEN,
-        twilio_account_sid="",
-        safeguarding_contact="",
-        **changes,
-    )
+    fixed = {
+        "database_url": str(engine.url),
+        "public_url": PUBLIC_URL,
+        "pseudonym_key": KEY,
+        "twilio_auth_token": TOKEN,
+        "twilio_account_sid": "",
+        "safeguarding_contact": "",
+    }
+    return dataclasses.replace(load_settings(), **{**fixed, **changes})
 
 
 class StubTurn:

@@ -36,6 +36,7 @@ from tests.channel_helpers import (
 )
 
 CRISIS = "my dad hits me and im scared to go home"
+TWILIO = {"twilio_account_sid": "AC" + "1" * 32, "twilio_from_number": "+447700900000"}
 PATH = {"sms": "/webhooks/sms/webhook", "whatsapp": "/webhooks/whatsapp/webhook"}
 MENU = [
     {
@@ -50,6 +51,8 @@ MENU = [
 
 def connector(engine, channel: str = "sms", **changes: Any) -> SmsInput:
     cls = WhatsAppInput if channel == "whatsapp" else SmsInput
+    if changes.get("sms_reply_within") == 0:  # only with Twilio to send the replies
+        changes = {**TWILIO, **changes}
     made = cls(settings_for(engine, **{"sms_reply_within": 2.0, **changes}))
     quick(made.pipeline)
     return made
@@ -487,6 +490,24 @@ def test_with_no_wait_the_webhook_acknowledges_and_every_reply_goes_by_the_outbo
          f"{channel}-reply:SMnow"),
     ]  # fmt: skip
     assert statuses(engine) == ["queued"]
+
+
+def test_no_wait_without_twilio_answers_in_twiml_as_a_local_trial_could_not_see_replies(engine):
+    """SMS_REPLY_WITHIN=0 with no Twilio credentials: the outbox could only log replies,
+    so the webhook waits for the TwiML answer instead (3 s)."""
+
+    async def go():
+        made = SmsInput(settings_for(engine, sms_reply_within=0))
+        quick(made.pipeline)
+        async with client_for(made, StubTurn()) as client:
+            texts = await Phone(client, "sms").send("who helps with school transport")
+            await settle(made.pipeline)
+        return made, texts
+
+    made, texts = asyncio.run(go())
+    assert made.reply_within == sms_channel.LOCAL_REPLY_WITHIN == 3.0
+    assert texts == ["You said: who helps with school transport"]
+    assert outbox(engine) == [] and statuses(engine) == ["replied"]
 
 
 @pytest.mark.parametrize("behaviour", ["answer", "fail", "slow"])
