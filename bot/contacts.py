@@ -84,6 +84,29 @@ class OptOutRow(Base):
     reason = Column(String(64), nullable=False)
 
 
+def _contact_upsert(
+    dialect: str, channel: str, sender: str, address: str, now: datetime, inbound: bool = False
+) -> Any:
+    """The contact's upsert on SQLite or PostgreSQL: its address and the time it was seen;
+    with ``inbound``, also the time they last wrote (never moved backwards, as
+    :func:`touch_inbound`)."""
+    values = {
+        "sender": sender, "channel": channel, "address": address,
+        "created_at": now, "last_seen_at": now,
+    }  # fmt: skip
+    refreshed: dict[str, Any] = {"channel": channel, "address": address, "last_seen_at": now}
+    if inbound:
+        values["last_inbound_at"] = now
+        refreshed["last_inbound_at"] = case(
+            ((ContactRow.last_inbound_at.is_(None)) | (ContactRow.last_inbound_at < now), now),
+            else_=ContactRow.last_inbound_at,
+        )
+    upsert = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(ContactRow)
+    return upsert.values(**values).on_conflict_do_update(
+        index_elements=[ContactRow.sender], set_=refreshed
+    )
+
+
 def remember_contact(engine: Engine, channel: str, sender: str, address: str) -> None:
     """Keep (or refresh) the raw address for ``sender``.
 
@@ -98,12 +121,8 @@ def remember_contact(engine: Engine, channel: str, sender: str, address: str) ->
     refreshed = {"channel": channel, "address": address, "last_seen_at": now}
     dialect = engine.dialect.name
     if dialect in ("sqlite", "postgresql"):
-        upsert = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(ContactRow)
-        statement = upsert.values(**values).on_conflict_do_update(
-            index_elements=[ContactRow.sender], set_=refreshed
-        )
         with engine.begin() as connection:
-            connection.execute(statement)
+            connection.execute(_contact_upsert(dialect, channel, sender, address, now))
         return
     try:
         with engine.begin() as connection:
@@ -269,24 +288,7 @@ def admit(
         return Arrival(True, recent_count(engine, sender))
     dialect_insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
     now = utcnow()
-    contact = dialect_insert(ContactRow).values(
-        sender=sender, channel=channel, address=address, created_at=now, last_seen_at=now,
-        last_inbound_at=now,
-    )  # fmt: skip
-    contact = contact.on_conflict_do_update(
-        index_elements=[ContactRow.sender],
-        set_={
-            "channel": channel, "address": address, "last_seen_at": now,
-            # never moves the time backwards (as touch_inbound)
-            "last_inbound_at": case(
-                (
-                    (ContactRow.last_inbound_at.is_(None)) | (ContactRow.last_inbound_at < now),
-                    now,
-                ),
-                else_=ContactRow.last_inbound_at,
-            ),
-        },
-    )  # fmt: skip
+    contact = _contact_upsert(dialect, channel, sender, address, now, inbound=True)
     message = (
         dialect_insert(InboundRow)
         .values(
