@@ -54,8 +54,11 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     (the outbox worker, a server's status reads) never block a writer and a commit is one
     append to ``<file>-wal``, with ``synchronous=NORMAL``: no fsync at each commit, only at
     checkpoints (a commit survives the process dying; a power cut can lose the last few).
-    WAL is kept in the file once set; an in-memory database stays in its own mode."""
+    WAL is kept in the file once set; an in-memory database stays in its own mode.
+    ``secure_delete``: a deleted row's bytes are overwritten with zeros, so "delete my data"
+    and retention leave nothing readable in the file's free pages."""
     cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA journal_mode=WAL")

@@ -199,6 +199,31 @@ def test_delete_my_data_leaves_nothing_of_the_person_anywhere(
     )
 
 
+def test_after_erasure_the_sqlite_file_holds_none_of_the_persons_words_or_number(
+    engine, routing, fake_twilio, tmp_path
+):
+    """Not only no row: no bytes either. Deleted rows would otherwise stay readable in the
+    file's free pages (and the write-ahead log) until reused."""
+    audio_dir = tmp_path / "audio"
+    audio_dir.mkdir()
+    sender, _, _ = person_on_sms(engine, routing, fake_twilio, audio_dir, PHONE, WORDS)
+    files = [Path(str(engine.url.database)), Path(f"{engine.url.database}-wal")]
+
+    def on_disk(marker: str) -> bool:
+        return any(marker.encode() in f.read_bytes() for f in files if f.exists())
+
+    from bot.db import checkpoint
+
+    checkpoint(engine)
+    assert on_disk("Acacia Road") and on_disk(PHONE)  # it really was in the file
+
+    erase_person(engine, sender, pseudonym_key=KEY, audio_dir=audio_dir)
+
+    assert not on_disk("Acacia Road") and not on_disk(PHONE) and not on_disk("Mrs Smith")
+    with engine.connect() as connection:  # set by us, whatever SQLite's build defaults to
+        assert connection.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
+
+
 def test_erasing_a_call_reaches_its_recording_and_the_number_it_asked_us_to_text(
     engine, fake_twilio
 ):
