@@ -17,6 +17,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
 from actions.signpost import find_entries, show_signpost
+from bot.directory.search import asks
+from bot.person import about_someone_else
 from bot.safeguard import LocalContacts, local_contacts, record_flag, reply_for
 from bot.safety import SafetyCheck, check_message, emergency_text
 from bot.safety.followup import (
@@ -49,6 +51,19 @@ def _flag(tracker: Tracker, check: SafetyCheck) -> None:
         log.exception("could not record a safety flag for review")
 
 
+def asks_who_helps(text: str, check: SafetyCheck) -> bool:
+    """Whether a message the detector flagged also asks who can help, so that the services
+    for its need follow the emergency reply: when only the detector's learned part read a
+    crisis (no pattern stands: often a need in worried words, "the minibus driver shouted
+    at the kids"), when the message asks ("who do I tell?", "how do I get her referred to
+    CAMHS, she's been cutting herself"), or when the writer is worried about someone else
+    (a parent about their child, a neighbour about the kids next door). A disclosure of
+    one's own ("my dad hits me") gets the emergency reply alone."""
+    if not any(reason.endswith(": pattern") for reason in check.reasons):
+        return True
+    return asks(text) or about_someone_else(text)
+
+
 class ActionCrisis(Action):
     def name(self) -> str:
         return "action_crisis"
@@ -63,6 +78,8 @@ class ActionCrisis(Action):
         contacts = _contacts()
         if check.crisis:
             dispatcher.utter_message(text=reply_for(check, contacts))
+            if not text.startswith("/") and asks_who_helps(text, check):
+                self.signpost_too(dispatcher, text)
         else:  # only the language model read a crisis: general help, then who can help
             dispatcher.utter_message(text=emergency_text(contacts.front_door))
             check = SafetyCheck(True, ("model",))

@@ -147,7 +147,9 @@ class ActionSignpost(Action):
         who = speaker_events(tracker, text)
         query, age = _answer_to_question(tracker, text, need)
         if query == text and age is not None and _is_age_only(tracker):
-            return [*who, *self.age_first(dispatcher, tracker, age)]
+            if not find_entries(text, age=age):  # "my son is 7", not "nursery places near me"
+                return [*who, *self.age_first(dispatcher, tracker, age)]
+            query, age = "", None  # a need of its own: a new question, its age as stated
         if not query:
             query = f"{NEED_PREFIX}{need}" if need else text
             age = _known_age(tracker, query)

@@ -53,3 +53,21 @@ def speaker_of(text: str) -> str | None:
 def about_another_child(text: str) -> bool:
     """True when the message is about a different child than before ("my other son")."""
     return bool(_OTHER_CHILD.search(normalise(text)))
+
+
+_ABOUT_ME = re.compile(r"\b(?:me|myself)\b")
+# "me" as the one told or asked, not the one harmed: "she won't tell me why", "help me"
+_ME_ASKED = re.compile(r"\b(?:tell|tells|told|telling|show|ask|asks|asked|let|help) me\b")
+_SOMEONE_ELSE = re.compile(
+    r"\b(?:he|hes|she|shes|him|her|himself|herself|they|them|child|childs|children|kid|kids"
+    r"|boy|boys|girl|girls|baby|son|sons|daughter|daughters|ds|dd|teenager|toddler|pupil"
+    r"|pupils|grandson|granddaughter|neighbour|neighbours)\b"
+)
+
+
+def about_someone_else(text: str) -> bool:
+    """True when the writer tells of another person (a child, "she", the kids next door)
+    and never of themselves ("me", "myself"): a worried parent or neighbour, not a
+    disclosure of their own."""
+    plain = normalise(text)
+    return bool(_SOMEONE_ELSE.search(plain)) and not _ABOUT_ME.search(_ME_ASKED.sub("", plain))

@@ -1,6 +1,7 @@
 """NLU components that read clear cues in the words (rules in ``bot/``) and overrule the
 model: a glossary question, a message in another language, and praise, a complaint,
-feedback or a "no" (``bot/kinds.py``). They run after the classifiers and the case
+feedback or a "no" (``bot/kinds.py``); and a narrow intent without a word of its topic
+(``bot/intent_cues.py``). They run after the classifiers and the case
 reference, before the safety override, which always has the last word.
 """
 
@@ -17,6 +18,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 from bot.feedback.parse import is_cancel, wants_to_leave
 from bot.glossary import asked_term
+from bot.intent_cues import lacks_cue
 from bot.kinds import COMPLAINT, FEEDBACK, PRAISE, TURNED_DOWN, kind_cue
 from bot.language import detect, warm_up
 from components.intent_override import IntentOverride
@@ -109,3 +111,14 @@ class LeaveIntent(IntentOverride):
         ):
             return "nlu_fallback"
         return None
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class NarrowIntentCue(IntentOverride):
+    """The model's opening hours, contact routes, "what changed", goodbye or "text only"
+    stands only with a word of that topic (``bot/intent_cues.py``); otherwise
+    `nlu_fallback`, so the directory search reads a need told in everyday words ("crying
+    every night")."""
+
+    def intent_for(self, message: Message) -> str | None:
+        return "nlu_fallback" if lacks_cue(_predicted(message), message.get(TEXT) or "") else None

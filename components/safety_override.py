@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 CRISIS_INTENT = "crisis"
 # The learned crisis probability below which the language model alone cannot call a crisis.
 MODEL_CRISIS_FLOOR = 0.7
+FALLBACK_INTENT = "nlu_fallback"
+# The FallbackClassifier's threshold in config.yml: below it the model's intent is a guess.
+FALLBACK_THRESHOLD = 0.45
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
@@ -64,9 +67,15 @@ class SafetyOverride(IntentOverride):
 
     @staticmethod
     def demote(message: Message) -> None:
-        """Give the message the model's next most likely intent instead of `crisis`."""
+        """Give the message the model's next most likely intent instead of `crisis`, or
+        `nlu_fallback` (the directory search, then the topic menu) when the model is no
+        surer of that intent than the FallbackClassifier would accept: a worried message
+        the model read as a crisis is seldom a question about opening hours."""
         ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r["name"] != CRISIS_INTENT]
-        chosen = ranking[0] if ranking else {"name": "nlu_fallback", "confidence": 1.0}
+        chosen = ranking[0] if ranking else {"name": FALLBACK_INTENT, "confidence": 1.0}
+        if chosen["confidence"] < FALLBACK_THRESHOLD:  # as the FallbackClassifier ranks it
+            chosen = {"name": FALLBACK_INTENT, "confidence": FALLBACK_THRESHOLD}
+            ranking = [chosen, *(r for r in ranking if r["name"] != FALLBACK_INTENT)]
         log.info("safety override: the model's crisis was not confirmed; %s", chosen["name"])
         message.set(INTENT, chosen, add_to_output=True)
         message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)

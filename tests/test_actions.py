@@ -17,10 +17,11 @@ from actions.conversation import ActionTopicMenu
 from actions.feedback import ActionCancelFeedback, ActionSubmitFeedback, ValidateFeedbackForm
 from actions.listen import ActionReadAloud, ActionTextOnly
 from actions.privacy import ActionDeleteMyData
-from actions.safety import ActionCrisis, ActionSafeguardingFollowup
+from actions.safety import ActionCrisis, ActionSafeguardingFollowup, asks_who_helps
 from actions.signpost import ActionMoreOptions, ActionSignpost, ActionTalkToSomeone
 from bot.db import session_scope
 from bot.feedback.store import FeedbackRow
+from bot.safety import SafetyCheck
 from bot.safety_log import SafetyFlagRow
 
 DOMAIN: dict[str, Any] = {}
@@ -584,6 +585,35 @@ def test_a_crisis_the_safety_patterns_see_gets_the_emergency_contacts_alone():
     assert len(messages) == 1 and "call 999" in messages[0]["text"]
 
 
+def test_a_crisis_that_asks_who_helps_gets_the_emergency_contacts_then_the_answer():
+    text = "how do i get my son referred to camhs, he has been cutting himself"
+    messages, events = run(ActionCrisis(), tracker(text, intent="crisis"))
+    assert messages[0]["text"].splitlines()[1] == "If someone is in danger right now, call 999."
+    assert messages[1]["custom"]["signpost"] == [
+        "emotional_wellbeing_panel", "mental_health_support_teams",
+    ]  # fmt: skip
+    assert SlotSet("safeguarding", ["self_harm"]) in events
+    # a parent telling it, without a question, gets the same
+    told = "my daughter is self harming and school have not noticed"
+    messages, _ = run(ActionCrisis(), tracker(told, intent="crisis"))
+    assert messages[1]["custom"]["signpost"][0] == "emotional_wellbeing_panel"
+
+
+def test_who_helps_follows_a_flag_from_the_learned_part_a_question_or_a_parent():
+    learned = SafetyCheck(True, ("staff_harm: learned 0.99",), "staff_harm", ("staff_harm",))
+    pattern = SafetyCheck(True, ("physical_abuse: pattern",), "physical_abuse", ("physical_abuse",))
+    overruled = SafetyCheck(
+        True, ("neglect: pattern overruled, learned 0.10", "neglect: learned 0.90"), "neglect"
+    )
+    assert asks_who_helps("the minibus driver swore at the kids", learned)
+    assert asks_who_helps("a neighbour leaves her kids alone all night", overruled)
+    assert not asks_who_helps("my dad hits me", pattern)
+    assert asks_who_helps("my dad hits me, who can i tell?", pattern)
+    assert asks_who_helps("my son says his dad hits him", pattern)
+    assert asks_who_helps("he has bruises and won't tell me who did it", pattern)
+    assert not asks_who_helps("he hurts me when mum is out", pattern)
+
+
 def test_a_long_message_read_as_a_menu_request_is_signposted():
     text = "i am a single mum with three kids and my son has complex needs, i need support at home"
     messages, _ = run(ActionTopicMenu(), tracker(text, intent="help_menu"))
@@ -605,6 +635,13 @@ def test_an_age_before_any_need_is_kept_and_the_topics_offered():
     ]  # fmt: skip
     later, _ = run(ActionSignpost(), tracker("help with reading", slots={"age": "7"}))
     assert later[0]["custom"]["signpost"][0] == "lsat"
+
+
+def test_a_need_read_as_an_age_is_answered_as_a_need():
+    # "nursery" reads as an age to the age question, but the message has a need of its own
+    messages, events = run(ActionSignpost(), tracker("sen friendly nursery places", "inform_age"))
+    assert messages[0]["custom"]["signpost"][0] == "family_information_service"
+    assert all(e.get("name") != "age" for e in events)  # no age was stated
 
 
 def test_after_an_emergency_reply_secrecy_texting_and_fear_get_their_answers(app_database):

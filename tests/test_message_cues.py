@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import yaml
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.intent_cues import CUES, lacks_cue
 from components.message_cues import (
     GlossaryQuestionIntent,
     KindCueIntent,
     LeaveIntent,
+    NarrowIntentCue,
     OtherLanguageIntent,
 )
+
+NLU = Path(__file__).resolve().parents[1] / "data" / "nlu"
 
 
 def predicted(text: str, intent: str) -> Message:
@@ -55,3 +62,45 @@ def test_glossary_and_language_steps():
     assert message.get("intent")["name"] == "other_language"
     assert [(e["entity"], e["value"]) for e in message.get("entities")] == [("language", "pl")]
     assert intent_after(OtherLanguageIntent(), "ok ta", "thanks") == "thanks"
+
+
+def test_a_narrow_intent_needs_a_word_of_its_topic():
+    narrow = NarrowIntentCue()
+    assert intent_after(narrow, "are they open on saturday", "ask_opening_hours") == (
+        "ask_opening_hours"
+    )
+    assert intent_after(narrow, "she screams every night and never sleeps", "goodbye") == (
+        "nlu_fallback"
+    )
+    assert intent_after(narrow, "night night", "goodbye") == "goodbye"
+    assert intent_after(narrow, "ok that's all from me for today, bye", "goodbye") == "goodbye"
+    assert intent_after(narrow, "his needs have changed a lot this year", "what_changed") == (
+        "nlu_fallback"
+    )
+    assert intent_after(narrow, "has the council changed anything", "what_changed") == (
+        "what_changed"
+    )
+    assert intent_after(narrow, "i work full time and need childcare", "ask_opening_hours") == (
+        "nlu_fallback"
+    )
+    assert intent_after(narrow, "can we apply without the school", "ask_contact_method") == (
+        "nlu_fallback"
+    )
+    assert intent_after(narrow, "can i email them instead", "ask_contact_method") == (
+        "ask_contact_method"
+    )
+    assert intent_after(narrow, "/goodbye", "goodbye") == "goodbye"  # a button
+    assert intent_after(narrow, "she screams every night", "ask_signpost") == "ask_signpost"
+
+
+def test_every_training_example_of_a_narrow_intent_has_its_cue():
+    examples = {
+        item["intent"]: [line.strip()[2:] for line in item["examples"].splitlines() if line.strip()]
+        for path in NLU.glob("*.yml")
+        for item in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]
+        if item.get("intent") in CUES
+    }
+    assert set(examples) == set(CUES)
+    lost = [(name, text) for name, texts in examples.items() for text in texts
+            if lacks_cue(name, text)]  # fmt: skip
+    assert lost == []

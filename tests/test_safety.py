@@ -283,8 +283,29 @@ def test_a_crisis_only_the_language_model_saw_is_dropped_unless_the_detector_lea
         add_to_output=True,
     )
     SafetyOverride().process([message])
-    assert message.get(INTENT) == {"name": "ask_signpost", "confidence": 0.2}
-    assert [r["name"] for r in message.get(INTENT_RANKING_KEY)] == ["ask_signpost"]
+    # The next intent is under the FallbackClassifier's threshold: the search decides.
+    assert message.get(INTENT) == {"name": "nlu_fallback", "confidence": 0.45}
+    assert [r["name"] for r in message.get(INTENT_RANKING_KEY)] == ["nlu_fallback", "ask_signpost"]
+
+
+def test_a_dropped_crisis_keeps_the_next_intent_the_model_is_sure_enough_of():
+    message = Message(data={TEXT: "my son hurt his wrist at trampolining, who can help"})
+    message.set(INTENT, {"name": "crisis", "confidence": 0.5}, add_to_output=True)
+    message.set(
+        INTENT_RANKING_KEY,
+        [{"name": "crisis", "confidence": 0.5}, {"name": "ask_signpost", "confidence": 0.46}],
+        add_to_output=True,
+    )
+    SafetyOverride().process([message])
+    assert message.get(INTENT) == {"name": "ask_signpost", "confidence": 0.46}
+
+
+def test_the_override_falls_back_where_the_fallback_classifier_does():
+    from components.safety_override import FALLBACK_THRESHOLD
+
+    config = yaml.safe_load((PROJECT_ROOT / "config.yml").read_text(encoding="utf-8"))
+    fallback = next(c for c in config["pipeline"] if c["name"] == "FallbackClassifier")
+    assert fallback["threshold"] == FALLBACK_THRESHOLD
 
 
 def test_cross_validation_counts_by_the_detectors_own_rule():

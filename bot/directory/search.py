@@ -316,6 +316,12 @@ def _parts(text: str) -> list[tuple[str, bool]]:
     ]
 
 
+def asks(text: str) -> bool:
+    """True when some part of ``text`` asks (a question mark, or a question word first):
+    "who do i tell", "how do i get him referred?"."""
+    return any(asking for _, asking in _parts(text))
+
+
 def _asking(text: str) -> tuple[str, frozenset[int]]:
     """The parts of ``text`` that ask, and the positions of their words in ``_words(text)``.
 
