@@ -13,6 +13,7 @@ from rasa.shared.nlu.training_data.message import Message
 from bot.config import PROJECT_ROOT
 from bot.safety import CATEGORY_KEYS, EMERGENCY_LINE, check_message, emergency_text
 from bot.safety.categories import CATEGORIES_FILE, load_catalogue, parse_catalogue
+from bot.safety.detector import pattern_categories
 from bot.safety.embed import embed, encoder
 from bot.safety.evaluate import evaluate, load_set
 from bot.safety.learned import PATTERN_FLOOR, development_sets
@@ -22,7 +23,7 @@ from tests.conftest import DATA
 
 CATEGORY_SETS = [
     DATA / f"safety_dev{s}.yml"
-    for s in ("", "_blind", "_blind2", "_blind3", "_blind4", "_w4", "_w5", "_w6")
+    for s in ("", "_blind", "_blind2", "_blind3", "_blind4", "_w4", "_w5", "_w6", "_w7")
 ]
 FLAT_SETS = [DATA / "safety_dev_flat.yml", DATA / "safety_tuned_flat.yml"]
 
@@ -90,6 +91,65 @@ def test_the_issue_examples_get_their_category(text, category):
 )
 def test_look_alikes_do_not_fire(text):
     assert check_message(text).crisis is False
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        # a ligature, or the marks one leaves
+        ("my son pulled a dressing gown cord tight round his neck in the bathroom", "self_harm"),
+        ("she has been looping a cable around her throat when she is alone", "self_harm"),
+        ("there are red lines around my daughters neck and she wont say why", "self_harm"),
+        ("the nurse on the ward found a ligature in his bag", "self_harm"),
+        ("i punish myself by not eating", "self_harm"),
+        # staff or adults mocking a child, or turning a group against them
+        ("the coach yells at my son that hes an embarrassment", "emotional_abuse"),
+        ("his tutor gets the other kids to laugh at him when he stammers", "emotional_abuse"),
+        ("a carer at the home ridicules a resident who cannot speak", "emotional_abuse"),
+        ("my husband keeps telling our son he is worthless", "emotional_abuse"),
+        # seizures that cluster or go on after rescue medicine; a head injury sign
+        ("his seizures are clustering and still coming after the buccal", "medical_emergency"),
+        ("five fits since breakfast and she is not waking between them", "medical_emergency"),
+        ("midazolam given ten minutes ago and he is still jerking", "medical_emergency"),
+        ("after he fell his pupils are different sizes", "medical_emergency"),
+        ("one pupil is much bigger than the other since she banged her head", "medical_emergency"),
+        ("a child on the minibus is having a seizure right now", "medical_emergency"),
+        # hurt by other children with an injury, or tipped out of a wheelchair
+        ("a boy at school punched my daughter and her jaw is fractured", "bullying_harm"),
+        ("my son got kicked in the playground until he was sick", "bullying_harm"),
+        ("some older kids at the park tipped her out of her wheelchair", "bullying_harm"),
+        # wishing for a sleep with no waking
+        ("since the bullying she wishes she could fall asleep and stay asleep", "suicidal"),
+    ],
+)
+def test_new_general_rules_fire_with_their_category(text, category):
+    assert category in pattern_categories(text), pattern_categories(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i have cut myself off from the school gate mums",
+        "punishing myself by watching the whole tribunal video again",
+        "he cant tie his school tie round his neck, are clip on ties allowed",
+        "shaving my legs i nicked myself and it was bleeding everywhere",
+        "his wobbly tooth came out and there was blood everywhere",
+        "the first aid module covers the unconscious casualty position",
+        "nursery says his food must be cut into small pieces",
+        "she burnt her hand on the oven and held it under the cold tap",
+        "my brother kicked me under the table at tea",
+        "my sister hit me with a pillow",
+        "how do i get him to go to sleep and stay asleep all night",
+        "he wants to fall asleep and stay asleep but wakes at 3am",
+        "my mum will be having a fit about my grades lol",
+        "his care plan says what to do if seizures cluster, who keeps it",
+        "the optician said she was born with one pupil bigger than the other",
+        "he got kicked in football at school and broke his toe",
+        "the teacher told a funny joke and got the class to laugh at him",
+    ],
+)
+def test_new_general_rules_leave_their_look_alikes_alone(text):
+    assert pattern_categories(text) == (), pattern_categories(text)
 
 
 def test_a_verdict_names_the_category_first_and_every_category_that_fired():
