@@ -40,9 +40,10 @@ from bot.safety import check_message, is_emergency_reply
 log = logging.getLogger(__name__)
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
-# The crisis checks have threads of their own: a burst of them (CPU-bound) never holds
-# up the database calls that store and acknowledge new messages in the default pool.
-CHECKS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="crisis-check")
+# The crisis checks have a thread of their own: a burst of them (CPU-bound) never holds
+# up the database calls that store and acknowledge new messages in the default pool, and
+# one check at a time leaves the event loop most of the interpreter's time.
+CHECKS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crisis-check")
 Message = dict[str, Any]
 
 
