@@ -429,9 +429,17 @@ def test_a_crisis_answered_without_the_emergency_numbers_gets_them_first(engine)
 
 
 @CHANNELS
-def test_a_slow_turn_answers_through_the_outbox_once(engine, channel):
+@pytest.mark.parametrize(("reply_within", "delay"), [(0.1, 0.3), (0, 0.0)])
+def test_a_slow_turn_or_no_wait_answers_through_the_outbox_once(
+    engine, channel, reply_within, delay
+):
+    """A turn slower than SMS_REPLY_WITHIN, or SMS_REPLY_WITHIN=0 (the scaled shape's
+    receivers: empty TwiML as soon as the message is stored): the reply goes by the
+    outbox, once, even when Twilio delivers the message again."""
+
     async def go():
-        made, turn = connector(engine, channel, sms_reply_within=0.1), StubTurn(delay=0.3)
+        made = connector(engine, channel, sms_reply_within=reply_within)
+        turn = StubTurn(delay=delay)
         async with client_for(made, turn) as client:
             phone = Phone(client, channel)
             texts = await phone.send("who helps with school transport", sid="SMslow")
@@ -464,32 +472,6 @@ def test_a_slow_crisis_gets_the_emergency_reply_at_once_and_the_rest_later(engin
     assert EMERGENCY_LINE in now
     [(channel, _, later, key)] = outbox(engine)
     assert (channel, later, key) == ("sms", "Shall I find local help?", "sms-reply:SMcrisis")
-
-
-@CHANNELS
-def test_with_no_wait_the_webhook_acknowledges_and_every_reply_goes_by_the_outbox_once(
-    engine, channel
-):
-    """SMS_REPLY_WITHIN=0 (the scaled shape's receivers): the webhook answers empty TwiML as
-    soon as the message is stored; the reply follows by the outbox, once, even when Twilio
-    delivers the message again."""
-
-    async def go():
-        made, turn = connector(engine, channel, sms_reply_within=0), StubTurn()
-        async with client_for(made, turn) as client:
-            phone = Phone(client, channel)
-            texts = await phone.send("who helps with school transport", sid="SMnow")
-            again = await phone.send("who helps with school transport", sid="SMnow")
-            await settle(made.pipeline)
-        return texts, again, phone
-
-    texts, again, phone = asyncio.run(go())
-    assert texts == [] and again == []
-    assert outbox(engine) == [
-        (channel, phone.sender, "You said: who helps with school transport",
-         f"{channel}-reply:SMnow"),
-    ]  # fmt: skip
-    assert statuses(engine) == ["queued"]
 
 
 def test_no_wait_without_twilio_answers_in_twiml_as_a_local_trial_could_not_see_replies(engine):
