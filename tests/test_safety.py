@@ -297,15 +297,18 @@ def test_a_second_category_adds_its_first_helpline():
 # --- the NLU override -------------------------------------------------------------------
 
 
-def test_nlu_override_turns_a_missed_crisis_into_the_crisis_intent():
-    message = Message(data={TEXT: "she has taken too many tablets"})
-    message.set(INTENT, {"name": "ask_signpost", "confidence": 0.91}, add_to_output=True)
-    message.set(
-        INTENT_RANKING_KEY,
-        [{"name": "ask_signpost", "confidence": 0.91}, {"name": "crisis", "confidence": 0.05}],
-        add_to_output=True,
-    )
+def overridden(text: str, *ranking: tuple[str, float]) -> Message:
+    """The message after the safety override, as the model ranked its intents."""
+    message = Message(data={TEXT: text})
+    ranked = [{"name": name, "confidence": confidence} for name, confidence in ranking]
+    message.set(INTENT, ranked[0], add_to_output=True)
+    message.set(INTENT_RANKING_KEY, ranked, add_to_output=True)
     SafetyOverride().process([message])
+    return message
+
+
+def test_nlu_override_turns_a_missed_crisis_into_the_crisis_intent():
+    message = overridden("she has taken too many tablets", ("ask_signpost", 0.91), ("crisis", 0.05))
     assert message.get(INTENT) == {"name": "crisis", "confidence": 1.0}
     assert [r["name"] for r in message.get(INTENT_RANKING_KEY)] == ["crisis", "ask_signpost"]
 
@@ -335,28 +338,19 @@ def test_the_old_held_out_set_was_moved_to_the_development_side():
 
 
 def test_a_crisis_only_the_language_model_saw_is_dropped_unless_the_detector_leans_that_way():
-    message = Message(data={TEXT: "my son hurt his wrist at trampolining"})
-    message.set(INTENT, {"name": "crisis", "confidence": 0.7}, add_to_output=True)
-    message.set(
-        INTENT_RANKING_KEY,
-        [{"name": "crisis", "confidence": 0.7}, {"name": "ask_signpost", "confidence": 0.2}],
-        add_to_output=True,
+    message = overridden(
+        "my son hurt his wrist at trampolining", ("crisis", 0.7), ("ask_signpost", 0.2)
     )
-    SafetyOverride().process([message])
     # The next intent is under the FallbackClassifier's threshold: the search decides.
     assert message.get(INTENT) == {"name": "nlu_fallback", "confidence": 0.45}
     assert [r["name"] for r in message.get(INTENT_RANKING_KEY)] == ["nlu_fallback", "ask_signpost"]
 
 
 def test_a_dropped_crisis_keeps_the_next_intent_the_model_is_sure_enough_of():
-    message = Message(data={TEXT: "my son hurt his wrist at trampolining, who can help"})
-    message.set(INTENT, {"name": "crisis", "confidence": 0.5}, add_to_output=True)
-    message.set(
-        INTENT_RANKING_KEY,
-        [{"name": "crisis", "confidence": 0.5}, {"name": "ask_signpost", "confidence": 0.46}],
-        add_to_output=True,
-    )
-    SafetyOverride().process([message])
+    message = overridden(
+        "my son hurt his wrist at trampolining, who can help",
+        ("crisis", 0.5), ("ask_signpost", 0.46),
+    )  # fmt: skip
     assert message.get(INTENT) == {"name": "ask_signpost", "confidence": 0.46}
 
 
