@@ -2,7 +2,7 @@
 
 A channel adapter parses and verifies a request into an :class:`Inbound`, then hands it
 here: **stored** (with the sender's address, once: a repeat is dropped; the webhook can
-answer from here) -> **crisis pre-check** (started at once in its own threads; the
+answer from here) -> **crisis pre-check** (started at once in a thread of its own; the
 emergency reply is :func:`bot.safeguard.crisis_fallback`) -> **opt-out, opt-in, help,
 flood** -> **turn** (Rasa, retried for a short while when it fails) -> **rendered and
 sent** by the adapter. Every stored message ends with one :class:`Status`.
