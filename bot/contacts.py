@@ -84,17 +84,21 @@ class OptOutRow(Base):
     reason = Column(String(64), nullable=False)
 
 
+def _contact_values(
+    channel: str, sender: str, address: str, now: datetime
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A new contact's row, and what a known contact's row takes again."""
+    refreshed: dict[str, Any] = {"channel": channel, "address": address, "last_seen_at": now}
+    return {**refreshed, "sender": sender, "created_at": now}, refreshed
+
+
 def _contact_upsert(
     dialect: str, channel: str, sender: str, address: str, now: datetime, inbound: bool = False
 ) -> Any:
     """The contact's upsert on SQLite or PostgreSQL: its address and the time it was seen;
     with ``inbound``, also the time they last wrote (never moved backwards, as
     :func:`touch_inbound`)."""
-    values = {
-        "sender": sender, "channel": channel, "address": address,
-        "created_at": now, "last_seen_at": now,
-    }  # fmt: skip
-    refreshed: dict[str, Any] = {"channel": channel, "address": address, "last_seen_at": now}
+    values, refreshed = _contact_values(channel, sender, address, now)
     if inbound:
         values["last_inbound_at"] = now
         refreshed["last_inbound_at"] = case(
@@ -114,16 +118,12 @@ def remember_contact(engine: Engine, channel: str, sender: str, address: str) ->
     (an upsert on SQLite and PostgreSQL; insert-then-update elsewhere).
     """
     now = utcnow()
-    values = {
-        "sender": sender, "channel": channel, "address": address,
-        "created_at": now, "last_seen_at": now,
-    }  # fmt: skip
-    refreshed = {"channel": channel, "address": address, "last_seen_at": now}
     dialect = engine.dialect.name
     if dialect in ("sqlite", "postgresql"):
         with engine.begin() as connection:
             connection.execute(_contact_upsert(dialect, channel, sender, address, now))
         return
+    values, refreshed = _contact_values(channel, sender, address, now)
     try:
         with engine.begin() as connection:
             connection.execute(insert(ContactRow).values(**values))
