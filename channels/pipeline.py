@@ -13,7 +13,8 @@ crisis the emergency reply. A message stored but still "received" when its proce
 is taken up again by :meth:`Pipeline.recover` after a restart, once (the sweep claims each
 row with a conditional update; replies that wait in the outbox carry a dedupe key).
 
-Database calls run in worker threads (``asyncio.to_thread``): none blocks the Rasa
+Database calls run in worker threads (``asyncio.to_thread``; storing an arrival in
+``ADMISSIONS``, so an acknowledgement never queues behind answers): none blocks the Rasa
 server's event loop. One turn at a time per conversation, in the order they came.
 """
 
@@ -22,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -44,7 +45,42 @@ OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 # up the database calls that store and acknowledge new messages in the default pool, and
 # one check at a time leaves the event loop most of the interpreter's time.
 CHECKS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crisis-check")
+# Storing an arrival has threads of its own too: under load the default pool's queue holds
+# the answers' own writes (statuses, menus, the outbox), and a new webhook waiting behind
+# them is an acknowledgement waiting for other people's turns.
+ADMISSIONS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="admit")
 Message = dict[str, Any]
+
+
+class Storing:
+    """How many arrivals this process is storing now: answers wait (a little) for them.
+
+    A burst (50 families writing at the same moment) is acknowledged first and answered
+    after: the answers' own work (crisis checks, turns, sends, and the Rasa and action
+    servers they wake) would otherwise share the cores with the stores that the webhooks
+    wait for. An answer waits at most ``settle_within`` seconds, so a steady stream of
+    arrivals never holds it up for long."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    @contextlib.contextmanager
+    def one(self) -> Iterator[None]:
+        self.count += 1
+        try:
+            yield
+        finally:
+            self.count -= 1
+
+    async def settled(self, within: float) -> None:
+        """Return when no arrival is being stored, or after ``within`` seconds."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while self.count and loop.time() < deadline:
+            await asyncio.sleep(0.005)
+
+
+STORING = Storing()  # one per process: the SMS, WhatsApp and Telegram adapters share it
 
 
 class Status(str, Enum):
@@ -262,6 +298,7 @@ class Pipeline:
     recover_within = timedelta(hours=24)  # older messages are not answered any more
     recover_every = 30.0  # seconds between sweeps
     max_attempts = 3  # taken up this often after restarts: then only an apology
+    settle_within = 0.5  # seconds an answer waits for arrivals being stored (``Storing``)
 
     def __init__(
         self,
@@ -291,10 +328,11 @@ class Pipeline:
     async def admit(self, inbound: Inbound) -> Job | None:
         """Store ``inbound``; None if it came before. Only the store: the webhook can answer
         as soon as the message is safe, and the crisis pre-check runs in :meth:`run`."""
-        arrival = await asyncio.to_thread(
-            contacts.admit, self.engine, inbound.channel, inbound.external_id, inbound.sender,
-            inbound.address, inbound.stored_text, inbound.kind.value,
-        )  # fmt: skip
+        with STORING.one():
+            arrival = await asyncio.get_running_loop().run_in_executor(
+                ADMISSIONS, contacts.admit, self.engine, inbound.channel, inbound.external_id,
+                inbound.sender, inbound.address, inbound.stored_text, inbound.kind.value,
+            )  # fmt: skip
         if not arrival.new:
             log.info("%s: %s came again; not answered twice", inbound.channel, inbound.external_id)
             return None
@@ -329,6 +367,7 @@ class Pipeline:
         """Answer one stored message after earlier ones from the same sender (``after``:
         the one started just before it); store its final status."""
         inbound = job.inbound
+        await STORING.settled(self.settle_within)  # webhooks waiting to be stored go first
         job.start_check()  # now: a crisis is known while earlier turns still run
         try:
             await adapter.begin(inbound)

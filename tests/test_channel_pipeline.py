@@ -19,7 +19,7 @@ from bot.privacy import pseudonymise
 from bot.safety import EMERGENCY_LINE, check_message
 from channels import sms as sms_channel
 from channels import whatsapp as whatsapp_channel
-from channels.pipeline import Inbound, InlineReply, Job, Kind, Pipeline, Status
+from channels.pipeline import STORING, Inbound, InlineReply, Job, Kind, Pipeline, Status, Storing
 from channels.sms import SmsInput
 from channels.whatsapp import WhatsAppInput
 from tests.channel_helpers import (
@@ -735,6 +735,71 @@ def test_telegram_a_message_sent_while_a_button_is_acknowledged_is_answered_afte
     assert [c.text for c in fake_telegram.sent_to(502)] == [
         "You said: /more_options", "You said: thanks",
     ]  # fmt: skip
+
+
+def test_an_answer_waits_for_arrivals_being_stored_but_not_longer_than_settle_within():
+    """A burst is acknowledged first: answers start once nothing is being stored, or
+    after ``within`` seconds when arrivals keep coming."""
+
+    async def go():
+        storing, events = Storing(), []
+
+        async def answer(within: float) -> None:
+            await storing.settled(within)
+            events.append(f"answered (storing {storing.count})")
+
+        await storing.settled(5)  # nothing stored: at once
+        events.append("at once")
+        with storing.one():
+            waiting = asyncio.create_task(answer(5))
+            await asyncio.sleep(0.05)
+            events.append(f"stored? {waiting.done()}")
+        await waiting
+        with storing.one():
+            started = asyncio.get_running_loop().time()
+            await answer(0.1)
+            events.append(
+                f"gave up waiting after {asyncio.get_running_loop().time() - started >= 0.1}"
+            )
+        return events
+
+    assert asyncio.run(go()) == [
+        "at once",
+        "stored? False",
+        "answered (storing 0)",
+        "answered (storing 1)",
+        "gave up waiting after True",
+    ]
+
+
+def test_telegram_an_update_is_acknowledged_while_others_are_stored_and_answered_after(
+    engine, fake_telegram
+):
+    """While another arrival is still being stored, a new update gets its 200 at once and
+    its turn starts only when the store is done."""
+    from channels.telegram import TelegramInput
+
+    async def go():
+        made: TelegramInput = telegram_connector(engine, fake_telegram)
+        made.pipeline.settle_within = 5.0
+        turn = StubTurn()
+        headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+        async with client_for(made, turn) as client:
+            with STORING.one():  # another family's message, still being stored
+                answer = await client.post(
+                    TELEGRAM_PATH, json=chat_message(503, "hello"), headers=headers
+                )
+                await asyncio.sleep(0.2)
+                while_storing = (answer.status_code, list(turn.texts), statuses(engine))
+            await settle(made.pipeline)
+            await made.sender.bot.request.shutdown()
+        return while_storing, turn
+
+    while_storing, turn = asyncio.run(go())
+    assert while_storing == (200, [], ["received"])
+    assert turn.texts == ["hello"]
+    assert [c.text for c in fake_telegram.sent_to(503)] == ["You said: hello"]
+    assert statuses(engine) == ["replied"]
 
 
 def test_telegram_a_question_is_answered_and_marked_replied(engine, fake_telegram):
