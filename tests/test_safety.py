@@ -126,7 +126,7 @@ def test_look_alikes_do_not_fire(text):
             "overdose_poisoning",
         ),
         ("she has been pushing drawing pins under her fingernails", "self_harm"),
-        ("he held a hot spoon against his arm until it blistered", "self_harm"),
+        ("she pressed the hot hair straighteners onto her own leg", "self_harm"),
         # gone off hours ago; a mouth taped shut; a baby shaken; silenced by a threat
         ("my daughter stormed out at teatime and its now 11pm", "missing_child"),
         ("the TA taped his mouth shut during the lesson", "staff_harm"),
@@ -174,6 +174,10 @@ def test_new_general_rules_fire_with_their_category(text, category):
         "she is scared the other kids will laugh if she tells anyone about her hearing aids",
         "the nurse pushed the needle into his arm for the blood test",
         "we left our 2 year old with nan while we went to the shops",
+        "his medication has run out and the chemist has none in stock",
+        "she got hit by a netball in pe and her nose was bleeding a bit",
+        "he was wheezy, had his blue inhaler and settled straight away",
+        "a neighbour asked me if he hurts himself on purpose because of his helmet",
     ],
 )
 def test_new_general_rules_leave_their_look_alikes_alone(text):
