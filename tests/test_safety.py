@@ -23,7 +23,7 @@ from tests.conftest import DATA
 
 CATEGORY_SETS = [
     DATA / f"safety_dev{s}.yml"
-    for s in ("", "_blind", "_blind2", "_blind3", "_blind4", "_w4", "_w5", "_w6", "_w7")
+    for s in ("", "_blind", "_blind2", "_blind3", "_blind4", *(f"_w{n}" for n in range(4, 10)))
 ]
 FLAT_SETS = [DATA / "safety_dev_flat.yml", DATA / "safety_tuned_flat.yml"]
 
@@ -120,6 +120,24 @@ def test_look_alikes_do_not_fire(text):
         ("some older kids at the park tipped her out of her wheelchair", "bullying_harm"),
         # wishing for a sleep with no waking
         ("since the bullying she wishes she could fall asleep and stay asleep", "suicidal"),
+        # round 5 (w8, w9): a medicine box empty too soon; pins under nails; hot metal on skin
+        (
+            "his packet of sertraline is empty and it should have lasted another fortnight",
+            "overdose_poisoning",
+        ),
+        ("she has been pushing drawing pins under her fingernails", "self_harm"),
+        ("she pressed the hot hair straighteners onto her own leg", "self_harm"),
+        # gone off hours ago; a mouth taped shut; a baby shaken; silenced by a threat
+        ("my daughter stormed out at teatime and its now 11pm", "missing_child"),
+        ("the TA taped his mouth shut during the lesson", "staff_harm"),
+        ("my partner shook our 6 week old because she would not settle", "physical_abuse"),
+        ("his stepdad says he will be taken away if he tells anyone", "emotional_abuse"),
+        # a young child left alone, with a long aside between
+        (
+            "she keeps leaving the toddler who has a feeding tube and epilepsy on her own while"
+            " she goes out",
+            "neglect",
+        ),
     ],
 )
 def test_new_general_rules_fire_with_their_category(text, category):
@@ -146,6 +164,20 @@ def test_new_general_rules_fire_with_their_category(text, category):
         "the optician said she was born with one pupil bigger than the other",
         "he got kicked in football at school and broke his toe",
         "the teacher told a funny joke and got the class to laugh at him",
+        "is male circumcision done on the nhs",
+        "my son is getting circumcised next week, how long to heal",
+        "we bought reins to stop him running into the road",
+        "i never hit my kids, how do i stay calm when they fight",
+        "the doctor says hes not hurting himself, it is just stimming",
+        "the box of calpol is empty, can i give him nurofen instead",
+        "my mum said if he tells anyone about the surprise party she will kill him",
+        "she is scared the other kids will laugh if she tells anyone about her hearing aids",
+        "the nurse pushed the needle into his arm for the blood test",
+        "we left our 2 year old with nan while we went to the shops",
+        "his medication has run out and the chemist has none in stock",
+        "she got hit by a netball in pe and her nose was bleeding a bit",
+        "he was wheezy, had his blue inhaler and settled straight away",
+        "a neighbour asked me if he hurts himself on purpose because of his helmet",
     ],
 )
 def test_new_general_rules_leave_their_look_alikes_alone(text):
@@ -179,7 +211,7 @@ def test_the_patterns_decide_alone_when_asked():
 
 def test_the_learned_part_learns_from_development_sets_and_never_from_the_held_out_set():
     paths = development_sets()
-    assert all(DATA / f"safety_dev_{w}.yml" in paths for w in ("w4", "w5", "w6"))
+    assert all(DATA / f"safety_dev_{w}.yml" in paths for w in ("w4", "w5", "w6", "w7", "w8", "w9"))
     assert all(p.parent == DATA and "heldout" not in p.name for p in paths)
 
 
