@@ -43,7 +43,9 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         options = {"poolclass": QueuePool, "connect_args": {"check_same_thread": False}}
-    engine = create_engine(url, future=True, pool_pre_ping=True, **options)
+    # hide_parameters: a failed statement's error (and so the log) never carries the
+    # values it wrote: message text, phone numbers, addresses.
+    engine = create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True, **options)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine

@@ -179,6 +179,7 @@ class Job:
     inline: InlineReply | None = None
     recovered: bool = False
     emergency_sent: bool = False  # the emergency reply already went (in a TwiML answer)
+    answered: bool = False  # a reply for it was sent or queued
     _emergency: asyncio.Future[str | None] | None = field(default=None, repr=False)
     _check: asyncio.Future[bool] | None = field(default=None, repr=False)
 
@@ -283,6 +284,15 @@ def is_crisis(inbound: Inbound) -> bool:
         return check_message(inbound.text, learned=False).crisis
 
 
+async def save_menu(engine: Engine, sender: str, menu: list[dict[str, Any]]) -> None:
+    """Remember the menu a reply shows, if the database lets us: the reply goes anyway
+    (a number typed later then asks again instead of picking)."""
+    try:
+        await asyncio.to_thread(contacts.save_menu, engine, sender, menu)
+    except Exception:
+        log.exception("could not store the menu shown to %s; the reply goes without it", sender)
+
+
 def emergency_texts(messages: Sequence[Message]) -> bool:
     return is_emergency_reply([str(m.get("text") or "") for m in messages])
 
@@ -318,6 +328,9 @@ class Pipeline:
         self._locks: dict[str, asyncio.Lock] = {}
         self._latest: dict[str, asyncio.Task[Status]] = {}
         self._waiting: dict[str, int] = {}
+        # Outcomes the database could not store (it was down): stored before the next
+        # sweep takes anything up, so a message answered then is not answered again.
+        self._unsaved: dict[tuple[str, str], Status] = {}
 
     @property
     def engine(self) -> Engine:
@@ -377,13 +390,14 @@ class Pipeline:
             await asyncio.wait({after})  # in the order they came, whatever begin() took
         async with self._one_at_a_time(inbound.sender):
             try:
-                await job.check()
+                if await job.check() and job.emergency_sent:
+                    await job.emergency()  # sent while the database was down: flag it now
                 status = await self.respond(adapter, job, on_new_message)
             except Exception:
                 log.exception(
                     "%s: %s for %s failed", inbound.channel, inbound.external_id, inbound.sender
                 )
-                status = Status.FAILED
+                status = await self.last_word(adapter, job)
         try:
             await asyncio.to_thread(
                 contacts.set_inbound_status, self.engine, inbound.channel, inbound.external_id,
@@ -391,8 +405,10 @@ class Pipeline:
             )  # fmt: skip
         except Exception:
             log.exception(
-                "%s: could not store the outcome of %s", inbound.channel, inbound.external_id
-            )
+                "%s: could not store the outcome of %s; kept to store before the next sweep",
+                inbound.channel, inbound.external_id,
+            )  # fmt: skip
+            self._unsaved[(inbound.channel, inbound.external_id)] = status
         log.info(
             "%s: %s for %s: %s", inbound.channel, inbound.external_id, inbound.sender, status.value
         )
@@ -447,6 +463,7 @@ class Pipeline:
         if job.emergency_sent:  # already in the TwiML answer: not twice
             messages = [m for m in messages if not emergency_texts([m])]
         status = await adapter.deliver(job, messages, turn=True)
+        job.answered = job.answered or status in (Status.REPLIED, Status.QUEUED)
         if status is Status.REPLIED:
             await adapter.after_reply(job, messages)
         return status
@@ -454,7 +471,10 @@ class Pipeline:
     async def fixed(self, adapter: Adapter, job: Job, text: str, status: Status) -> Status:
         """Send one fixed text; ``status`` once it went (or the sending problem)."""
         sent = await adapter.deliver(job, [{"text": text}], turn=False)
-        return status if sent in (Status.REPLIED, Status.QUEUED) else sent
+        if sent in (Status.REPLIED, Status.QUEUED):
+            job.answered = True
+            return status
+        return sent
 
     async def failed(self, adapter: Adapter, job: Job) -> Status:
         """The turn failed for good: the emergency reply for a crisis, else an apology."""
@@ -465,6 +485,33 @@ class Pipeline:
             if help_text:
                 return await self.fixed(adapter, job, help_text, Status.FAILED_CRISIS)
         return await self.fixed(adapter, job, adapter.apology_text, Status.APOLOGISED)
+
+    async def last_word(self, adapter: Adapter, job: Job) -> Status:
+        """Something broke before any reply went (the database went down between storing
+        the message and answering it, say): nobody is left in silence. A crisis still gets
+        the emergency reply (the detector and the national numbers need no database),
+        anyone else the apology. ``failed`` only if even that cannot be sent."""
+        if job.answered:
+            return Status.FAILED
+        try:
+            return await self.failed(adapter, job)
+        except Exception:
+            log.exception("%s: no reply at all could be sent for %s", job.inbound.channel,
+                          job.inbound.external_id)  # fmt: skip
+            return Status.FAILED
+
+    async def unstored(self, inbound: Inbound) -> str | None:
+        """The emergency reply for a crisis that could not be stored (the database is
+        down), else None. The detector runs as for any message; the flag for staff is
+        tried, and logged with its category if the database cannot take it."""
+        if inbound.kind not in (Kind.TEXT, Kind.COMMAND):
+            return None
+        return await asyncio.get_running_loop().run_in_executor(
+            CHECKS, lambda: crisis_fallback(
+                self.engine, inbound.sender, inbound.channel, inbound.text,
+                safeguarding_contact=self.safeguarding_contact,
+            ),
+        )  # fmt: skip
 
     async def turn(
         self, adapter: Adapter, job: Job, text: str, on_new_message: OnNewMessage
@@ -533,6 +580,7 @@ class Pipeline:
 
     async def recover(self, adapter: Adapter, on_new_message: OnNewMessage) -> list[Status]:
         """Answer this channel's messages a dead process left unanswered, once each."""
+        await self.save_unsaved()  # answered while the database was down: not again
         rows = await asyncio.to_thread(
             contacts.claim_unanswered, self.engine, adapter.channel, self.recover_after,
             self.recover_within,
@@ -558,6 +606,15 @@ class Pipeline:
             else:
                 statuses.append(await self.run(adapter, job, on_new_message))
         return statuses
+
+    async def save_unsaved(self) -> None:
+        """Store the outcomes the database could not take when the messages were answered
+        (raises while it still cannot: the sweep then takes nothing up either)."""
+        for (channel, external_id), status in list(self._unsaved.items()):
+            await asyncio.to_thread(
+                contacts.set_inbound_status, self.engine, channel, external_id, status.value
+            )
+            del self._unsaved[(channel, external_id)]
 
     async def _give_up(self, adapter: Adapter, job: Job) -> Status:
         try:

@@ -45,6 +45,7 @@ from channels.pipeline import (
     Pipeline,
     Status,
     emergency_texts,
+    save_menu,
 )
 from channels.twilio_auth import TwilioSignature
 
@@ -247,7 +248,7 @@ class SmsInput(InputChannel):
         reply = self.render(messages)
         if turn:
             menu = [dict(b) for b in reply.buttons]
-            await asyncio.to_thread(contacts.save_menu, self.engine, inbound.sender, menu)
+            await save_menu(self.engine, inbound.sender, menu)
         if job.emergency_sent and part != "help" and emergency_texts(messages):
             # The webhook's time ran out while we waited, and it sent the emergency reply
             # in its TwiML answer: not twice. (No await from here to the offer or queue.)
@@ -290,6 +291,9 @@ class SmsInput(InputChannel):
             log.exception(
                 "%s: the database is unavailable; answering without storing", self.channel
             )
+            help_text = await self.pipeline.unstored(inbound)  # a crisis: help all the same
+            if help_text:
+                return twiml(self.render([{"text": help_text}]).text)
             return twiml(self.apology_text)
         if job is None:
             return twiml()  # Twilio delivered it again: answered once already

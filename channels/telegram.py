@@ -42,7 +42,7 @@ from bot.privacy import pseudonymise
 from bot.speech.config import SpeechSettings
 from bot.text import clean_input
 from channels.audio import ReplyAudio
-from channels.pipeline import Fixed, Job, Keyword, Kind, Message, Pipeline, Status
+from channels.pipeline import Fixed, Job, Keyword, Kind, Message, Pipeline, Status, save_menu
 from channels.pipeline import Inbound as Incoming
 from channels.telegram_render import (
     CALLBACK_DATA_LIMIT,
@@ -56,6 +56,7 @@ from channels.telegram_send import BLOCKED, CHANNEL, TelegramSender, make_bot
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
+HELPED_UNSTORED_KEPT = 1000  # update ids remembered (Telegram keeps retrying for ~a day)
 MAX_INBOUND = 2000
 KNOWN_COMMANDS = ("start", "help", "stop", "delete", "listen", "text")
 COMMAND_INTENTS = {
@@ -197,6 +198,9 @@ class TelegramInput(InputChannel):
             recover_every=settings.inbound_recover_every,
         )
         self._sender: TelegramSender | None = None
+        # Updates whose crisis got the emergency reply while the database was down: when
+        # Telegram sends one again and it is stored, the reply is not sent twice.
+        self._helped_unstored: dict[str, None] = {}
         if not self.configured:
             log.warning(
                 "telegram: TELEGRAM_BOT_TOKEN or TELEGRAM_WEBHOOK_SECRET is not set; "
@@ -274,8 +278,29 @@ class TelegramInput(InputChannel):
             await self.accept(update, on_new_message)
         except Exception:  # Telegram sends the update again later
             log.exception("telegram: could not store update %s; asking for a retry", update_id)
+            await self.help_unstored(update)
             return response.json({"ok": False}, status=500)
         return response.json({"ok": True})
+
+    async def help_unstored(self, update: Update) -> None:
+        """A crisis that could not be stored gets the emergency reply now, not when a retry
+        finds the database back (Telegram retries for hours); that retry will not send it
+        again. Anything else waits for the retry, which stores and answers it."""
+        update_id = str(update.update_id)
+        if update_id in self._helped_unstored:
+            return
+        try:
+            inbound = self.parse(update)
+            help_text = await self.pipeline.unstored(inbound) if inbound is not None else None
+            if inbound is None or not help_text:
+                return
+            await self.sender.deliver(inbound.address, help_text)
+        except Exception:
+            log.exception("telegram: no emergency reply for unstored update %s", update_id)
+            return
+        self._helped_unstored[update_id] = None
+        while len(self._helped_unstored) > HELPED_UNSTORED_KEPT:
+            del self._helped_unstored[next(iter(self._helped_unstored))]
 
     async def accept(
         self, update: Update, on_new_message: Callable[[UserMessage], Awaitable[Any]]
@@ -289,6 +314,8 @@ class TelegramInput(InputChannel):
             return
         job = await self.pipeline.admit(inbound)
         if job is not None:
+            if self._helped_unstored.pop(inbound.external_id, 0) is None:
+                job.emergency_sent = True  # while the database was down (its flag follows)
             self.pipeline.start(self, job, on_new_message)
 
     def parse(self, update: Update) -> Incoming | None:
@@ -421,7 +448,7 @@ class TelegramInput(InputChannel):
         """
         menu = menu_for(messages)
         if menu:
-            await asyncio.to_thread(contacts.save_menu, self.engine, to.sender, menu)
+            await save_menu(self.engine, to.sender, menu)
         replies = render(messages)
         for index, reply in enumerate(replies):
             try:

@@ -5,7 +5,8 @@ Starts both servers on spare ports with a fresh database, sends every message as
 conversation, and prints top-1/top-3 routing accuracy (with the misses); per safeguarding
 category, how many crisis messages got the emergency reply first (recall) and how many
 look-alikes did (false alarms), as a family would meet them (the held-out set
-eval/safety_heldout.yml, written by someone who never saw the patterns, when it exists; the
+eval/safety_heldout.yml and eval/safety_heldout2.yml, each written by someone who never saw
+the patterns, when they exist; the
 development sets beside it, marked as such); and how often praise, complaints, problems,
 feedback, "turned down" and questions are told apart (the development set
 tests/data/kinds_dev.yml, and eval/kinds_heldout.yml when present).
@@ -37,6 +38,8 @@ from scripts import servers  # noqa: E402
 from tests.conftest import free_port  # noqa: E402
 
 HELD_OUT_SAFETY = ROOT / "eval" / "safety_heldout.yml"
+# A second held-out set (writer h2, stop 24): written for a fresh look, never tuned on.
+HELD_OUT_SAFETY_2 = ROOT / "eval" / "safety_heldout2.yml"
 DEV_SAFETY = tuple(
     ROOT / "tests" / "data" / f"safety_dev{s}.yml"
     for s in ("", "_blind", "_blind2", "_blind3", "_blind4", *(f"_w{n}" for n in range(4, 10)))
@@ -247,10 +250,11 @@ def main() -> int:
             for path in sets:
                 evaluate_safety(assistant, path, "development set: tuned on")
         elif args.only in (None, "safety"):
-            if HELD_OUT_SAFETY.is_file():
-                evaluate_safety(assistant, HELD_OUT_SAFETY, "HELD OUT: never used to tune anything")
-            else:
-                print(f"\nNo held-out safeguarding set at {HELD_OUT_SAFETY.relative_to(ROOT)} yet.")
+            for held_out in (HELD_OUT_SAFETY, HELD_OUT_SAFETY_2):
+                if held_out.is_file():
+                    evaluate_safety(assistant, held_out, "HELD OUT: never used to tune anything")
+                else:
+                    print(f"\nNo held-out safeguarding set at {held_out.relative_to(ROOT)} yet.")
             for path in DEV_SAFETY:
                 evaluate_safety(assistant, path, "development set: tuned on")
         if args.only == "kinds" and sets:
