@@ -21,6 +21,7 @@ from bot.db import session_scope, shared_engine
 from bot.safety import EMERGENCY_LINE
 from bot.safety_log import SafetyFlagRow
 from tests.channel_helpers import StubTurn, client_for, settle
+from tests.conftest import free_port
 from tests.test_channel_pipeline import (
     CRISIS,
     SECRET,
@@ -101,6 +102,27 @@ def test_sms_with_the_database_down_a_crisis_gets_the_emergency_reply_and_a_ques
     assert statuses(engine) == []  # nothing could be stored, and the log says so
     assert "the database is unavailable; answering without storing" in caplog.text
     assert "physical_abuse crisis on sms answered by the channel" in caplog.text
+    assert CRISIS not in caplog.text and QUESTION not in caplog.text
+
+
+def test_sms_with_postgresql_unreachable_since_the_start_a_crisis_still_gets_help(engine, caplog):
+    """The server started while PostgreSQL was down (nothing listens on its port): there
+    is no engine at all, and still a crisis gets the national numbers, a question the
+    apology."""
+    url = f"postgresql+psycopg2://postgres@127.0.0.1:{free_port()}/test"
+
+    async def go():
+        made, turn = connector(engine, database_url=url), StubTurn()
+        async with client_for(made, turn) as client:
+            phone = Phone(client, "sms")
+            return made, turn, await phone.send(CRISIS), await phone.send(QUESTION)
+
+    with caplog.at_level(logging.INFO):
+        made, turn, crisis, question = asyncio.run(go())
+    (text,) = crisis
+    assert EMERGENCY_LINE in text and "Childline" in text and "Family Connect" not in text
+    assert question == [made.apology_text] and turn.seen == []
+    assert "physical_abuse crisis on sms answered by the channel; no flag" in caplog.text
     assert CRISIS not in caplog.text and QUESTION not in caplog.text
 
 
