@@ -315,10 +315,15 @@ class VoiceInput(InputChannel):
         crisis = check_message(text).crisis
 
         def fallback() -> str:  # the channel's own emergency reply, with a flag for review
-            found = crisis_fallback(
-                self.engine, self.sender(request), CHANNEL, text, front_door=self.front_door(),
-                safeguarding_contact=self.settings.safeguarding_contact,
-            )  # fmt: skip
+            try:
+                found = crisis_fallback(
+                    self.engine, self.sender(request), CHANNEL, text,
+                    front_door=self.front_door(),
+                    safeguarding_contact=self.settings.safeguarding_contact,
+                )  # fmt: skip
+            except Exception:  # no database at all: the national numbers, said all the same
+                log.exception("voice: no flag could be made for a crisis")
+                found = None
             return found or self.emergency()
 
         messages = await self.turn(request, text, on_new_message)
