@@ -248,7 +248,9 @@ def main() -> int:
             evaluate_signposting(assistant, ROOT / "eval" / "signpost.yml")
         if args.only == "safety" and sets:
             for path in sets:
-                evaluate_safety(assistant, path, "development set: tuned on")
+                held_out = path.resolve().parent == ROOT / "eval"
+                label = "HELD OUT: never used to tune anything" if held_out else "development set"
+                evaluate_safety(assistant, path, label + ("" if held_out else ": tuned on"))
         elif args.only in (None, "safety"):
             for held_out in (HELD_OUT_SAFETY, HELD_OUT_SAFETY_2):
                 if held_out.is_file():
