@@ -465,6 +465,15 @@ def cmd_safety_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_safety_followups(args: argparse.Namespace) -> int:
+    from bot.safety.followup_eval import evaluate_followups, followup_table, load_followups
+
+    for path in args.files:
+        say(f"{path} (the turns after an emergency reply, rules alone)")
+        say(followup_table(evaluate_followups(load_followups(Path(path))), not args.quiet))
+    return 0
+
+
 def cmd_safety_check(args: argparse.Namespace) -> int:
     from bot.safety import check_message, emergency_text
 
@@ -637,6 +646,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--floor", type=float, default=None)
     evaluation.add_argument("--quiet", action="store_true", help="figures only")
     evaluation.set_defaults(func=cmd_safety_eval)
+    followups = safety.add_parser(
+        "followups", help="how the turns after an emergency reply are read, for a set"
+    )
+    followups.add_argument("files", nargs="+")
+    followups.add_argument("--quiet", action="store_true", help="figures only")
+    followups.set_defaults(func=cmd_safety_followups)
     check = safety.add_parser("check", help="what the detector says about a message")
     check.add_argument("text", nargs="+")
     check.set_defaults(func=cmd_safety_check)

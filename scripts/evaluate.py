@@ -33,6 +33,11 @@ sys.path.insert(0, str(ROOT))
 from bot.directory.age_question import AGE_QUESTION, NOT_SURE  # noqa: E402
 from bot.kinds import KINDS, QUESTION  # noqa: E402
 from bot.safety.evaluate import evaluate, load_set, table  # noqa: E402
+from bot.safety.followup_eval import (  # noqa: E402
+    evaluate_followups,
+    followup_table,
+    load_followups,
+)
 from bot.safety.reply import EMERGENCY_LINE  # noqa: E402
 from scripts import servers  # noqa: E402
 from tests.conftest import free_port  # noqa: E402
@@ -117,7 +122,21 @@ def evaluate_safety(assistant: servers.Assistant, path: Path, label: str) -> Non
     print(
         f"\nSafeguarding: {path.relative_to(ROOT)} ({label}, REST channel, emergency reply first)"
     )
-    print(table(tallies))
+    print(table(tallies, show_texts="HELD OUT" not in label))  # a held-out set's misses unread
+
+
+FOLLOWUPS_DEV = ROOT / "tests" / "data" / "safety_followups_dev.yml"
+FOLLOWUPS_HELD_OUT = ROOT / "eval" / "safety_followups_heldout.yml"
+
+
+def evaluate_safety_followups() -> None:
+    """How the turns after an emergency reply are read (the rules, as the action reads
+    them): the held-out set's figures only, the development set's with its mistakes."""
+    for path, label in ((FOLLOWUPS_HELD_OUT, "HELD OUT"), (FOLLOWUPS_DEV, "development set")):
+        if path.is_file():
+            print(f"\nAfter an emergency reply: {path.relative_to(ROOT)} ({label})")
+            tallies = evaluate_followups(load_followups(path))
+            print(followup_table(tallies, show_texts=label != "HELD OUT"))
 
 
 def decided_kind(messages: list[dict]) -> str:
@@ -259,6 +278,7 @@ def main() -> int:
                     print(f"\nNo held-out safeguarding set at {held_out.relative_to(ROOT)} yet.")
             for path in DEV_SAFETY:
                 evaluate_safety(assistant, path, "development set: tuned on")
+            evaluate_safety_followups()
         if args.only == "kinds" and sets:
             for path in sets:
                 evaluate_kinds(assistant, path, "development set")

@@ -19,7 +19,7 @@ from bot.config import PROJECT_ROOT
 from bot.db import session_scope
 from bot.notify.outbox import OutboxRow
 from bot.safeguard import crisis_fallback, local_contacts
-from bot.safety import EMERGENCY_LINE
+from bot.safety import EMERGENCY_LINE, check_message
 from bot.safety.categories import parse_catalogue
 from bot.safety.followup import (
     CHECK,
@@ -32,6 +32,7 @@ from bot.safety.followup import (
     followup_reply,
     read_followup,
 )
+from bot.safety.followup_eval import STAYS, evaluate_followups, load_followups
 from bot.safety.learned import LearnedDetector, load_or_train
 from bot.safety_log import SafetyFlagRow
 from components.safeguarding_policy import FOLLOWUP_ACTION, SafeguardingPolicy
@@ -126,6 +127,45 @@ def test_an_unsure_model_or_a_worried_message_never_leaves_the_conversation():
     assert read_followup("my dad hit me again", "ask_signpost", 0.99, crisis=True).kinds == (CHECK,)
 
 
+@pytest.mark.parametrize(
+    ("text", "kinds"),
+    [
+        ("hes got a knife in the kitchen", (SCARED,)),
+        ("they keep hitting my brother", (SCARED,)),
+        ("hes still downstairs", (SCARED,)),
+        ("will my school find out", (SECRECY,)),
+        ("are they going to take my daughter away", (SECRECY,)),
+        ("is somebody reading this", (SECRECY,)),
+        ("how much does shout cost", (TEXT_ROUTE,)),
+        ("phone calls are hard for me", (TEXT_ROUTE,)),
+        ("the ambulance has arrived", (SAFE,)),
+        ("we got out, at my nans now", (SAFE,)),
+        ("police are here but hes still shouting", (SCARED, SECRECY)),
+        ("i havent called the police", (SECRECY,)),  # not safe: no help has come
+        ("is it safe now?", (CHECK,)),  # a question, not an answer
+        ("i cant get out", (CHECK,)),
+        ("end chat", (GOODBYE,)),
+        ("gotta go now bye", (GOODBYE,)),
+    ],
+)
+def test_follow_ups_in_the_words_people_use(text, kinds):
+    assert read_followup(text).kinds == kinds
+
+
+def test_no_development_follow_up_ends_the_safeguarding_conversation_too_soon():
+    """The development set of follow-ups (an independent writer's, tuned on): fear, secrecy
+    and wanting to text are each answered as such, and nothing but "safe" or "bye" ends
+    the conversation. The few "safe" and "bye" messages not ended are ones the detector
+    reads as a crisis: they get the gentle check and 999, never a wrong ending."""
+    dev = PROJECT_ROOT / "tests" / "data" / "safety_followups_dev.yml"
+    tallies = evaluate_followups(load_followups(dev))
+    assert sum(t.ended_too_soon for t in tallies.values()) == 0
+    assert [t.wrong for k, t in tallies.items() if k in STAYS] == [[], [], [], []]
+    for kind in ("safe", "goodbye"):
+        assert all(wrong.endswith("->  check") for wrong in tallies[kind].wrong)
+        assert all(check_message(w.split("  ->")[0]).crisis for w in tallies[kind].wrong)
+
+
 def test_the_replies_are_kind_honest_and_give_a_route():
     secrecy, _ = followup_reply(read_followup("dont tell anyone"))
     assert "This chat is saved." in secrecy and "0800 1111" in secrecy and "999" in secrecy
@@ -134,9 +174,15 @@ def test_the_replies_are_kind_honest_and_give_a_route():
     scared, _ = followup_reply(read_followup("im scared"))
     assert scared.splitlines()[0] == EMERGENCY_LINE and "press 55" in scared
     check, asks = followup_reply(read_followup("ok"))
-    assert asks and "Is everyone safe right now?" in check
+    assert asks and check.splitlines()[:2] == [
+        "I am still here for you. Is everyone safe right now?", EMERGENCY_LINE,
+    ]  # fmt: skip
     crisis_check, _ = followup_reply(read_followup("he hit me", crisis=True), crisis=True)
-    assert crisis_check.splitlines()[0] == EMERGENCY_LINE
+    assert crisis_check.splitlines()[:2] == [
+        EMERGENCY_LINE, "I am still here for you. Is everyone safe right now?",
+    ]  # fmt: skip
+    texting, _ = followup_reply(read_followup("how much does shout cost"))
+    assert "Calls to 999 and Childline are free from any phone." in texting
 
 
 # --- the learned part -------------------------------------------------------------------
