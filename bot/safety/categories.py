@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from bot.config import PROJECT_ROOT
+from bot.text import normalise
 
 CATEGORIES_FILE = PROJECT_ROOT / "data" / "safety" / "categories.yml"
 CATEGORY_KEYS = (
@@ -75,9 +76,24 @@ class Catalogue:
     # Talking about a harm from a distance (a course, the past, a joke): see the data file.
     distance: re.Pattern[str] | None = None
 
+    # Words that end a chat (thanks, goodbye): see ``closing`` in the data file.
+    closing_words: frozenset[str] = frozenset()
+    farewells: frozenset[str] = frozenset()
+
     def distanced(self, text: str) -> bool:
         """Whether ``text`` (as written) has words of distance."""
         return bool(self.distance and self.distance.search(text.lower()))
+
+    def only_closing(self, text: str) -> bool:
+        """Whether ``text`` is nothing but a goodbye, with thanks or kind words: "goodbye",
+        "thank you for your help, goodbye". Any other word ("goodbye everyone", "this is
+        goodbye", "goodbye forever") and it is read as usual."""
+        words = normalise(text).split()
+        return (
+            bool(words)
+            and any(w in self.farewells for w in words)
+            and all(w in self.closing_words or w in self.farewells for w in words)
+        )
 
     def category(self, key: str) -> Category:
         return next(c for c in self.categories if c.key == key)
@@ -186,9 +202,13 @@ def parse_catalogue(data: dict[str, Any], where: str = "categories") -> Catalogu
             distance = re.compile(_joined(data["distance"]))
         except re.error as error:
             problems.append(f"distance: {error}")
+    closing = data.get("closing") or {}
+    closing_words = frozenset(normalise(str(w)) for w in closing.get("words") or ())
+    farewells = frozenset(normalise(str(w)) for w in closing.get("farewells") or ())
+    problems += [f"closing: {w!r} is not one word" for w in closing_words | farewells if " " in w]
     if problems:
         raise ValueError(f"{where}: " + "; ".join(problems))
-    return Catalogue(tuple(categories), helplines, compiled, distance)
+    return Catalogue(tuple(categories), helplines, compiled, distance, closing_words, farewells)
 
 
 @lru_cache(maxsize=4)

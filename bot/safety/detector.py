@@ -75,8 +75,8 @@ def check_message(
     learned part's own thresholds (one for every category) and the score under which it
     overrules a pattern (all three for measuring)."""
     catalogue = load_catalogue()
-    if not normalise(text or ""):
-        return SafetyCheck(False)
+    if not normalise(text or "") or catalogue.only_closing(text):
+        return SafetyCheck(False)  # nothing, or only "thank you, goodbye"
     matched = pattern_categories(text, catalogue)
     reasons = [f"{key}: pattern" for key in matched]
     categories = list(matched)
