@@ -47,7 +47,7 @@ HELD_OUT_SAFETY = ROOT / "eval" / "safety_heldout.yml"
 HELD_OUT_SAFETY_2 = ROOT / "eval" / "safety_heldout2.yml"
 DEV_SAFETY = tuple(
     ROOT / "tests" / "data" / f"safety_dev{s}.yml"
-    for s in ("", "_blind", "_blind2", "_blind3", "_blind4", *(f"_w{n}" for n in range(4, 10)))
+    for s in ("", "_blind", "_blind2", "_blind3", "_blind4", *(f"_w{n}" for n in range(4, 13)))
 )
 
 

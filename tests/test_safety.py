@@ -23,7 +23,7 @@ from tests.conftest import DATA
 
 CATEGORY_SETS = [
     DATA / f"safety_dev{s}.yml"
-    for s in ("", "_blind", "_blind2", "_blind3", "_blind4", *(f"_w{n}" for n in range(4, 10)))
+    for s in ("", "_blind", "_blind2", "_blind3", "_blind4", *(f"_w{n}" for n in range(4, 13)))
 ]
 FLAT_SETS = [DATA / "safety_dev_flat.yml", DATA / "safety_tuned_flat.yml"]
 
@@ -211,7 +211,7 @@ def test_the_patterns_decide_alone_when_asked():
 
 def test_the_learned_part_learns_from_development_sets_and_never_from_the_held_out_set():
     paths = development_sets()
-    assert all(DATA / f"safety_dev_{w}.yml" in paths for w in ("w4", "w5", "w6", "w7", "w8", "w9"))
+    assert all(DATA / f"safety_dev_w{n}.yml" in paths for n in range(4, 13))
     assert all(p.parent == DATA and "heldout" not in p.name for p in paths)
 
 
