@@ -265,6 +265,29 @@ def test_national_numbers_are_the_published_ones(helpline, number):
     assert number in load_catalogue().helplines[helpline].text
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["goodbye", "GOODBYE", "Goodbye.", "thank you goodbye", "Thank you for your help. Goodbye",
+     "Goodbye, have a nice day", "ok thanks bye x", "I'll leave it there, goodbye"],
+)  # fmt: skip
+def test_saying_goodbye_at_the_end_of_a_chat_is_not_a_crisis(text):
+    """A bare "goodbye" scored 0.85 for suicidal thoughts: families ending a chat got
+    the Samaritans. Only thanks and goodbyes: never a crisis on its own."""
+    assert load_catalogue().only_closing(text)
+    assert check_message(text).crisis is False
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["goodbye everyone", "this is goodbye", "goodbye forever", "goodbye cruel world",
+     "bye forever x", "goodbye i love you all",
+     "saying goodbye", "thank you for everything, goodbye", "night everyone, goodbye"],
+)  # fmt: skip
+def test_a_goodbye_with_any_other_word_is_read_as_usual_and_a_farewell_for_good_fires(text):
+    assert not load_catalogue().only_closing(text)
+    assert check_message(text).category == "suicidal"
+
+
 def test_a_broken_data_file_is_refused_naming_what_is_wrong():
     with pytest.raises(
         ValueError, match="unknown helpline 'nowhere'.*category 'neglect' is missing"
