@@ -26,6 +26,9 @@ from bot.safety.followup import (
     LEAVE,
     SAFE,
     SAFE_BUTTONS,
+    SCARED,
+    SECRECY,
+    TEXT_ROUTE,
     followup_reply,
     read_followup,
 )
@@ -132,7 +135,13 @@ class ActionSafeguardingFollowup(Action):
         )
         if check.crisis:
             _flag(tracker, check)
-        new_harm = check.crisis and check.category not in answered
+        # A new kind of harm gets its own help, unless only the learned part named it and
+        # the words ask for something themselves (fear, secrecy, texting): on a short
+        # follow-up its category is a guess ("he's coming up the stairs" read as a medical
+        # emergency), and that answer, 999 first, fits. The flag is made either way.
+        guessed = not any(reason.endswith(": pattern") for reason in check.reasons)
+        asks_itself = followup.kinds[0] in (SCARED, SECRECY, TEXT_ROUTE)
+        new_harm = check.crisis and check.category not in answered and not (guessed and asks_itself)
         if new_harm and followup.kinds[:1] not in ((SAFE,), (GOODBYE,)):
             dispatcher.utter_message(text=reply_for(check, _contacts()))
             return [SlotSet(SLOT, [*answered, check.category]), SlotSet(ASKED, False)]

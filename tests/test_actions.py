@@ -21,7 +21,7 @@ from actions.safety import ActionCrisis, ActionSafeguardingFollowup, asks_who_he
 from actions.signpost import ActionMoreOptions, ActionSignpost, ActionTalkToSomeone
 from bot.db import session_scope
 from bot.feedback.store import FeedbackRow
-from bot.safety import SafetyCheck
+from bot.safety import SafetyCheck, check_message
 from bot.safety_log import SafetyFlagRow
 
 DOMAIN: dict[str, Any] = {}
@@ -672,6 +672,21 @@ def test_an_unclear_message_gets_a_gentle_check_with_buttons_then_yes_ends_it(ap
     safe, events = run(ActionSafeguardingFollowup(), tracker("yes", "affirm", asked))
     assert safe[0]["text"].startswith("I am glad you are safe now.")
     assert events == [SlotSet("safeguarding", None), SlotSet("safeguarding_asked", None)]
+
+
+def test_fear_in_a_follow_up_gets_999_not_a_category_the_learned_part_guessed(app_database):
+    text = "hes coming up the stairs"
+    check = check_message(text)  # what this test is about: a guess, not a pattern
+    assert check.crisis and check.category != "physical_abuse"
+    assert not any(reason.endswith(": pattern") for reason in check.reasons)
+    slots = {"safeguarding": ["physical_abuse"], "safeguarding_asked": False}
+    messages, events = run(ActionSafeguardingFollowup(), tracker(text, "out_of_scope", slots))
+    lines = messages[0]["text"].splitlines()
+    assert lines[0] == "If someone is in danger right now, call 999."
+    assert "press 55" in lines[1] and not any("ambulance" in line for line in lines)
+    assert events == [SlotSet("safeguarding_asked", False)]
+    with session_scope(app_database) as session:  # flagged all the same
+        assert [f.category for f in session.scalars(select(SafetyFlagRow))] == [check.category]
 
 
 def test_a_new_kind_of_harm_in_the_conversation_gets_its_own_help_and_flag(app_database):
