@@ -136,7 +136,7 @@ def record_flag(
 
 
 def crisis_fallback(
-    engine: Engine,
+    engine: Engine | None,
     sender: str,
     channel: str,
     text: str,
@@ -147,10 +147,16 @@ def crisis_fallback(
     """If ``text`` is a crisis: record a flag and return the emergency reply; else None.
 
     Channels call this for opted-out senders and when a turn fails, times out or comes back
-    without an emergency reply. It needs neither Rasa nor the action server."""
+    without an emergency reply. It needs neither Rasa nor the action server. With no
+    ``engine`` (the database was down when the process began) the reply carries the
+    national numbers and the log keeps the category, since no flag can be made."""
     check = check_message(text)
     if not check.crisis:
         return None
+    if engine is None:
+        log.warning("safeguard: %s crisis on %s answered by the channel; no flag could be "
+                    "made (no database)", check.category, channel)  # fmt: skip
+        return reply_for(check, LocalContacts(front_door))
     log.warning("safeguard: %s crisis on %s answered by the channel", check.category, channel)
     contacts = local_contacts(engine)
     if front_door is not None:

@@ -36,7 +36,7 @@ from sqlalchemy.engine import Engine
 
 from bot import contacts
 from bot.safeguard import crisis_fallback
-from bot.safety import check_message, emergency_text, is_emergency_reply
+from bot.safety import check_message, is_emergency_reply
 
 log = logging.getLogger(__name__)
 
@@ -510,15 +510,10 @@ class Pipeline:
 
     def _unstored(self, inbound: Inbound) -> str | None:
         try:
-            engine = self.engine
+            engine: Engine | None = self.engine
         except Exception:  # no engine at all: the database was down when this process began
             log.exception("%s: no database; a crisis gets the national numbers", inbound.channel)
-            check = check_message(inbound.text)
-            if not check.crisis:
-                return None
-            log.warning("safeguard: %s crisis on %s answered by the channel; no flag could be "
-                        "made", check.category, inbound.channel)  # fmt: skip
-            return emergency_text(None, check.category, also=check.categories[1:])
+            engine = None
         return crisis_fallback(
             engine, inbound.sender, inbound.channel, inbound.text,
             safeguarding_contact=self.safeguarding_contact,

@@ -314,7 +314,8 @@ class TelegramInput(InputChannel):
             return
         job = await self.pipeline.admit(inbound)
         if job is not None:
-            if self._helped_unstored.pop(inbound.external_id, 0) is None:
+            if inbound.external_id in self._helped_unstored:
+                del self._helped_unstored[inbound.external_id]
                 job.emergency_sent = True  # while the database was down (its flag follows)
             self.pipeline.start(self, job, on_new_message)
 

@@ -316,14 +316,15 @@ class VoiceInput(InputChannel):
 
         def fallback() -> str:  # the channel's own emergency reply, with a flag for review
             try:
-                found = crisis_fallback(
-                    self.engine, self.sender(request), CHANNEL, text,
-                    front_door=self.front_door(),
-                    safeguarding_contact=self.settings.safeguarding_contact,
-                )  # fmt: skip
+                engine = self.engine
             except Exception:  # no database at all: the national numbers, said all the same
-                log.exception("voice: no flag could be made for a crisis")
-                found = None
+                log.exception("voice: no database; a crisis gets the national numbers")
+                engine = None
+            found = crisis_fallback(
+                engine, self.sender(request), CHANNEL, text,
+                front_door=self.front_door(),
+                safeguarding_contact=self.settings.safeguarding_contact,
+            )  # fmt: skip
             return found or self.emergency()
 
         messages = await self.turn(request, text, on_new_message)

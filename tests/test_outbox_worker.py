@@ -444,3 +444,54 @@ def test_the_worker_process_marks_a_case_sent_once_its_email_is_delivered(tmp_pa
         controller.stop()
     assert [to for to, _ in inbox.messages] == ["travel@example.org"]
     assert get_case(engine, case.reference).status == "sent"
+
+
+def test_a_database_down_for_many_rounds_logs_one_traceback_then_delivers_once(
+    engine, monkeypatch, caplog
+):
+    """The worker keeps trying while the SQLite file is broken for real, without a
+    traceback every few seconds; once it is mended the waiting email goes, once."""
+    import dataclasses
+    import logging
+
+    from bot.config import load_settings
+    from bot.notify import worker
+    from tests.test_database_down import Database
+
+    enqueue(engine, "email", "safeguarding@example.org", "Safety flag 1: review now.",
+            kind=SAFEGUARDING, person="sms-family")  # fmt: skip
+    inbox, port = Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    senders = {"email": SmtpSender("127.0.0.1", port, "assistant@example.org", "SEND")}
+    settings = dataclasses.replace(load_settings(), outbox_poll_seconds=0.01)
+    monkeypatch.setattr(worker, "ERROR_PAUSE", 0.01)
+    database = Database(engine)
+    database.down()
+
+    async def go() -> None:
+        stop = asyncio.Event()
+        running = asyncio.ensure_future(worker.run(engine, settings, senders, stop))
+        while not any("round failed" in m for m in caplog.messages):
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)  # many more failing rounds
+        database.up()
+        while not inbox.messages:
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)  # more rounds: nothing is sent twice
+        stop.set()
+        await running
+
+    try:
+        with caplog.at_level(logging.INFO, logger="bot.notify.worker"):
+            asyncio.run(go())
+    finally:
+        controller.stop()
+    worker_lines = [r for r in caplog.records if r.name == "bot.notify.worker"]
+    failed = [r for r in worker_lines if "round failed" in r.getMessage()]
+    assert len(failed) == 1 and failed[0].exc_info is not None
+    assert not [r for r in worker_lines if r.exc_info is not None and r not in failed]
+    (recovered,) = (r.getMessage() for r in worker_lines if "delivering again" in r.getMessage())
+    assert int(recovered.split("after ")[1].split()[0]) >= 5
+    assert [to for to, _ in inbox.messages] == ["safeguarding@example.org"]
+    assert [r.status for r in rows(engine)] == [SENT]

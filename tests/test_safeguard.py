@@ -3,6 +3,7 @@ learned part's cache and the policy that keeps a person in the safeguarding conv
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
 
 import pytest
@@ -92,6 +93,20 @@ def test_with_the_database_down_the_national_numbers_still_go_out(tmp_path):
     broken = make_engine(f"sqlite:///{tmp_path / 'missing' / 'nowhere.db'}")
     reply = crisis_fallback(broken, "sms-x", "sms", "my son is not breathing")
     assert reply is not None and "ambulance" in reply and "Family Connect" not in reply
+
+
+def test_with_no_engine_at_all_a_crisis_gets_help_and_the_log_keeps_its_category(caplog):
+    """The process began while the database was down (the SMS, Telegram and phone line
+    fallbacks pass no engine): the national numbers, no flag, and why in the log."""
+    with caplog.at_level(logging.WARNING):
+        reply = crisis_fallback(None, "voice-x", "voice", "i took all my mums tablets")
+        nothing = crisis_fallback(None, "voice-x", "voice", "who helps with transport")
+    assert reply is not None and reply.splitlines()[1] == EMERGENCY_LINE and "116 123" in reply
+    assert "Family Connect" not in reply and nothing is None
+    assert caplog.messages == [
+        "safeguard: overdose_poisoning crisis on voice answered by the channel; "
+        "no flag could be made (no database)"
+    ]
 
 
 # --- the conversation after the first reply ---------------------------------------------
