@@ -4,9 +4,9 @@ REST channel.
 Starts both servers on spare ports with a fresh database, sends every message as a new
 conversation, and prints top-1/top-3 routing accuracy (with the misses); per safeguarding
 category, how many crisis messages got the emergency reply first (recall) and how many
-look-alikes did (false alarms), as a family would meet them (the held-out set
-eval/safety_heldout.yml and eval/safety_heldout2.yml, each written by someone who never saw
-the patterns, when they exist; the
+look-alikes did (false alarms), as a family would meet them (the held-out sets
+eval/safety_heldout.yml, eval/safety_heldout2.yml and eval/safety_heldout3.yml, each written
+by someone who never saw the patterns, when they exist; the
 development sets beside it, marked as such); and how often praise, complaints, problems,
 feedback, "turned down" and questions are told apart (the development set
 tests/data/kinds_dev.yml, and eval/kinds_heldout.yml when present).
@@ -45,9 +45,11 @@ from tests.conftest import free_port  # noqa: E402
 HELD_OUT_SAFETY = ROOT / "eval" / "safety_heldout.yml"
 # A second held-out set (writer h2, stop 24): written for a fresh look, never tuned on.
 HELD_OUT_SAFETY_2 = ROOT / "eval" / "safety_heldout2.yml"
+# A third (writer h3, stop 25): written after round 6, first measured after round 7.
+HELD_OUT_SAFETY_3 = ROOT / "eval" / "safety_heldout3.yml"
 DEV_SAFETY = tuple(
     ROOT / "tests" / "data" / f"safety_dev{s}.yml"
-    for s in ("", "_blind", "_blind2", "_blind3", "_blind4", *(f"_w{n}" for n in range(4, 13)))
+    for s in ("", "_blind", "_blind2", "_blind3", "_blind4", *(f"_w{n}" for n in range(4, 17)))
 )
 
 
@@ -271,7 +273,7 @@ def main() -> int:
                 label = "HELD OUT: never used to tune anything" if held_out else "development set"
                 evaluate_safety(assistant, path, label + ("" if held_out else ": tuned on"))
         elif args.only in (None, "safety"):
-            for held_out in (HELD_OUT_SAFETY, HELD_OUT_SAFETY_2):
+            for held_out in (HELD_OUT_SAFETY, HELD_OUT_SAFETY_2, HELD_OUT_SAFETY_3):
                 if held_out.is_file():
                     evaluate_safety(assistant, held_out, "HELD OUT: never used to tune anything")
                 else:

@@ -23,7 +23,7 @@ from tests.conftest import DATA
 
 CATEGORY_SETS = [
     DATA / f"safety_dev{s}.yml"
-    for s in ("", "_blind", "_blind2", "_blind3", "_blind4", *(f"_w{n}" for n in range(4, 13)))
+    for s in ("", "_blind", "_blind2", "_blind3", "_blind4", *(f"_w{n}" for n in range(4, 17)))
 ]
 FLAT_SETS = [DATA / "safety_dev_flat.yml", DATA / "safety_tuned_flat.yml"]
 
@@ -211,7 +211,7 @@ def test_the_patterns_decide_alone_when_asked():
 
 def test_the_learned_part_learns_from_development_sets_and_never_from_the_held_out_set():
     paths = development_sets()
-    assert all(DATA / f"safety_dev_w{n}.yml" in paths for n in range(4, 13))
+    assert all(DATA / f"safety_dev_w{n}.yml" in paths for n in range(4, 17))
     assert all(p.parent == DATA and "heldout" not in p.name for p in paths)
 
 
@@ -424,17 +424,19 @@ def test_cross_validation_counts_by_the_detectors_own_rule():
         return Scored("w", category, crisis, score, pattern, distanced, "text", best)
 
     scored = [
-        item("neglect", True, 0.80),  # the learned part alone, over 0.75
+        item("neglect", True, 0.75),  # the learned part alone, over 0.7
         item("neglect", True, 0.30, pattern=True),  # a pattern the model does not overrule
-        item("neglect", True, 0.70),  # missed: under 0.75, no pattern
+        item("neglect", True, 0.65),  # missed: under 0.7, no pattern
         item("suicidal", True, 0.65, best="suicidal"),  # 0.6 is enough for suicide
+        item("neglect", True, 0.96, distanced=True),  # words of distance: over 0.95 alone
         item("neglect", False, 0.05, pattern=True),  # a pattern overruled (under 0.1)
-        item("neglect", False, 0.40, pattern=True, distanced=True),  # overruled (under 0.6)
+        item("neglect", False, 0.70, pattern=True, distanced=True),  # overruled (under 0.8)
+        item("suicidal", False, 0.90, distanced=True, best="suicidal"),  # under 0.95 alone
         item("neglect", False, 0.90),  # a false alarm
         item(ORDINARY, False, 0.95),  # an ordinary question: counted apart
     ]
     result = tallies(scored)
-    assert (result["all"].caught, result["all"].crisis) == (3, 4)
-    assert (result["all"].alarms, result["all"].lookalikes) == (1, 3)
+    assert (result["all"].caught, result["all"].crisis) == (4, 5)
+    assert (result["all"].alarms, result["all"].lookalikes) == (1, 4)
     assert (result[ORDINARY].alarms, result[ORDINARY].lookalikes) == (1, 1)
     assert result["neglect"].misses == ["[w] text"]

@@ -24,6 +24,7 @@ from bot.safety.detector import pattern_categories
 from bot.safety.evaluate import ALL, Tally, table
 from bot.safety.learned import (
     DISTANCE_FLOOR,
+    DISTANCE_THRESHOLD,
     LIFE_CATEGORIES,
     LIFE_THRESHOLD,
     NONE,
@@ -123,12 +124,14 @@ def fires(
     floor: float,
     patterns: bool = True,
     distance_floor: float = DISTANCE_FLOOR,
+    distance_threshold: float = DISTANCE_THRESHOLD,
 ) -> bool:
     """The detector's rule (``bot.safety.detector.check_message``) on the scores."""
     if item.best in LIFE_CATEGORIES:
         threshold = min(threshold, LIFE_THRESHOLD)
     if item.distanced:
         floor = max(floor, distance_floor)
+        threshold = max(threshold, distance_threshold)
     return item.score >= threshold or (patterns and item.pattern and item.score >= floor)
 
 
@@ -138,12 +141,13 @@ def tallies(
     floor: float = PATTERN_FLOOR,
     patterns: bool = True,
     distance_floor: float = DISTANCE_FLOOR,
+    distance_threshold: float = DISTANCE_THRESHOLD,
 ) -> dict[str, Tally]:
     """Recall and false alarms per category (and all) under one choice of settings."""
     result: dict[str, Tally] = {}
     total = Tally()
     for item in scored:
-        hit = fires(item, threshold, floor, patterns, distance_floor)
+        hit = fires(item, threshold, floor, patterns, distance_floor, distance_threshold)
         counted = (result.setdefault(item.category, Tally()),)
         for tally in counted + ((total,) if item.category != ORDINARY else ()):
             if item.crisis:
@@ -189,8 +193,11 @@ def report(
         if ordinary:
             cells.append(f"ordinary questions: {ordinary.false_alarm_rate:5.1%}")
         lines.append(f"  threshold {threshold:.2f}  " + "  ".join(cells))
-    lines.append(f"  (words of distance: a pattern needs {DISTANCE_FLOOR}; without that rule:")
-    plain = tallies(scored, distance_floor=0.0)[ALL]
+    lines.append(
+        f"  (words of distance: a pattern needs {DISTANCE_FLOOR}, the learned part alone"
+        f" {DISTANCE_THRESHOLD}; without those rules:"
+    )
+    plain = tallies(scored, distance_floor=0.0, distance_threshold=0.0)[ALL]
     lines.append(
         f"   threshold {THRESHOLD}, floor {PATTERN_FLOOR}: "
         f"{plain.recall:6.1%} / {plain.false_alarm_rate:5.1%})"
@@ -198,7 +205,7 @@ def report(
     lines.append(
         f"\nPer writer at the detector's settings (threshold {THRESHOLD}, {LIFE_THRESHOLD} for"
         f" {', '.join(sorted(LIFE_CATEGORIES))}; floor {PATTERN_FLOOR},"
-        f" with words of distance {DISTANCE_FLOOR}):"
+        f" with words of distance {DISTANCE_FLOOR}, and {DISTANCE_THRESHOLD} alone):"
     )
     for writer in writers:
         found = tallies([s for s in scored if s.writer == writer])

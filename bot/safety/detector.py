@@ -13,7 +13,8 @@ pattern fires and the learned part does not all but rule it out (a score under
 at 14, doing great now", "stubbed my toe so hard i want to die lmao"). Words alone cannot
 tell those from a disclosure; a model that has read hundreds of them can. With words of
 distance in the message (``distance`` in the data file: a course, the past, a joke), the
-learned part must lean towards a crisis (``DISTANCE_FLOOR``) for a pattern to stand. It still leans
+learned part must lean towards a crisis (``DISTANCE_FLOOR``) for a pattern to stand, and be
+nearly sure (``DISTANCE_THRESHOLD``) to call one alone. It still leans
 towards raising the alarm: a false alarm costs a family a few lines of text, a missed
 crisis could cost a life. When the model cannot be loaded, the patterns decide alone.
 """
@@ -88,12 +89,13 @@ def check_message(
         except Exception:  # the patterns still stand if the model cannot be loaded
             log.exception("safety: the learned part is unavailable; patterns only")
         else:
-            if catalogue.distanced(text):
+            distanced = catalogue.distanced(text)
+            if distanced:
                 floor = max(floor, DISTANCE_FLOOR)
             if matched and score < floor:
                 reasons = [f"{key}: pattern overruled, learned {score:.2f}" for key in matched]
                 categories = []
-            if score >= (threshold_for(best) if threshold is None else threshold):
+            if score >= (threshold_for(best, distanced) if threshold is None else threshold):
                 reasons.append(f"{best}: learned {score:.2f}")
                 if best not in categories:
                     categories.append(best)

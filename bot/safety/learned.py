@@ -21,7 +21,8 @@ One small model reads every message next to the readable patterns:
   an overdose); a pattern's crisis stands unless the learned part is nearly
   sure it is not one (score under ``PATTERN_FLOOR``), or, when the message has words of
   distance (a course, a definition, a story, the past, a joke: ``distance`` in the data
-  file), unless it leans against one (under ``DISTANCE_FLOOR``). All three were chosen
+  file), unless it leans against one (under ``DISTANCE_FLOOR``); with words of distance the
+  learned part alone needs ``DISTANCE_THRESHOLD``, whatever the category. All were chosen
   by leave-one-writer-out cross-validation (``python -m bot safety cv``): each
   development set in turn is scored by a model trained without it (docs/figures.md).
 * Tried and left out by the same cross-validation (round 5, docs/figures.md): averaging
@@ -60,12 +61,14 @@ from bot.text import normalise
 log = logging.getLogger(__name__)
 
 NONE = "none"
-THRESHOLD = 0.75  # the learned part alone calls a crisis at this score (leave-one-writer-out CV)
+THRESHOLD = 0.7  # the learned part alone calls a crisis at this score (leave-one-writer-out CV)
 # Where a miss can cost a life soonest, the learned part alone needs less (same CV).
 LIFE_THRESHOLD = 0.6
 LIFE_CATEGORIES = frozenset({"suicidal", "self_harm", "overdose_poisoning"})
 PATTERN_FLOOR = 0.1  # a pattern's crisis stands unless the learned score is below this (CV)
-DISTANCE_FLOOR = 0.6  # ... or below this when the message has words of distance (a course)
+DISTANCE_FLOOR = 0.8  # ... or below this when the message has words of distance (a course)
+# With words of distance the learned part alone needs to be nearly sure (same CV).
+DISTANCE_THRESHOLD = 0.95
 REGULARISATION_C = 16.0
 EMBEDDING_WEIGHT = 1.0  # the embedding's scale next to the TF-IDF features
 RANDOM_STATE = 0
@@ -320,9 +323,11 @@ class LearnedDetector:
         return score, (category if score >= (threshold or threshold_for(category)) else None)
 
 
-def threshold_for(category: str) -> float:
-    """The score at which the learned part alone calls a crisis of this category."""
-    return LIFE_THRESHOLD if category in LIFE_CATEGORIES else THRESHOLD
+def threshold_for(category: str, distanced: bool = False) -> float:
+    """The score at which the learned part alone calls a crisis of this category (in a
+    message with words of distance when ``distanced``)."""
+    found = LIFE_THRESHOLD if category in LIFE_CATEGORIES else THRESHOLD
+    return max(found, DISTANCE_THRESHOLD) if distanced else found
 
 
 def _cache_path(key: str, cache_dir: Path) -> Path:
