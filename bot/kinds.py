@@ -172,7 +172,8 @@ _NOT_PRAISE = re.compile(
 _THANKS_ONLY = re.compile(
     r"^(?:(?:ok|okay|great|brilliant|lovely|thats great|that s great|perfect|ah|oh) )?"
     r"(?:thanks?|thank you|thankyou|thx|ta|cheers)(?: (?:so much|very much|a lot|loads|"
-    r"for (?:that|this|your help|the help|helping)))?$"
+    r"for (?:that|this|your help|the help|helping|all your help|all the help)))?"
+    r"(?: (?:and )?(?:good ?bye|bye(?: bye| now| for now)?|cya|see you|ta ra))?(?: x+)?$"
 )
 _STARS = re.compile(
     r"\b([1-5]|one|two|three|four|five) ?(?:stars?|\*|/ ?5|out of (?:5|five))(?!\w)|"

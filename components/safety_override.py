@@ -18,6 +18,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.safety import check_message, warm_up
+from bot.safety.categories import load_catalogue
 from components.intent_override import IntentOverride
 
 log = logging.getLogger(__name__)
@@ -56,12 +57,16 @@ class SafetyOverride(IntentOverride):
     def process(self, messages: list[Message]) -> list[Message]:
         """The detector decides: a crisis it sees becomes `crisis`; a `crisis` the language
         model alone predicted stands only if the detector's learned part leans that way
-        too (the 27 crisis examples of the NLU data read look-alikes as crises)."""
+        too (the 27 crisis examples of the NLU data read look-alikes as crises), and never
+        beside words of distance (a course, the past, "he's fine now"), where the detector
+        itself asks its learned part to be nearly sure."""
         for message in messages:
             predicted = (message.get(INTENT) or {}).get("name")
             if predicted == CRISIS_INTENT and self.intent_for(message) is None:
-                verdict = check_message(message.get(TEXT) or "")
-                if verdict.score < MODEL_CRISIS_FLOOR:
+                text = message.get(TEXT) or ""
+                if load_catalogue().distanced(text) or check_message(text).score < (
+                    MODEL_CRISIS_FLOOR
+                ):
                     self.demote(message)
         return super().process(messages)
 

@@ -99,6 +99,9 @@ def test_every_glossary_entry_is_two_easy_read_sentences_with_someone_who_helps(
         ("the taxi didnt come again", None),
         ("thanks", None),
         ("great thanks", None),
+        ("thank you for your help. goodbye", None),  # ends the chat: no praise form
+        ("thanks for all your help bye x", None),
+        ("the send team were brilliant thank you, bye", "praise"),
         ("is portage any good?", None),
         ("my sons teacher is amazing but the senco never replies", None),
     ],

@@ -401,6 +401,20 @@ def test_a_crisis_only_the_language_model_saw_is_dropped_unless_the_detector_lea
     assert [r["name"] for r in message.get(INTENT_RANKING_KEY)] == ["nlu_fallback", "ask_signpost"]
 
 
+def test_beside_words_of_distance_the_language_model_alone_never_calls_a_crisis():
+    """Tried over REST: a question about a past seizure for a benefits form got the
+    emergency reply from the language model alone, though the detector said no (its
+    learned part 0.77, under the 0.95 it needs beside "when he was 4")."""
+    text = (
+        "when he was 4 he stopped breathing in a seizure, hes 12 now and fine. "
+        "does that go on the DLA form"
+    )
+    check = check_message(text)
+    assert not check.crisis and check.score >= 0.7  # the floor alone would let it stand
+    message = overridden(text, ("crisis", 0.6), ("ask_signpost", 0.3))
+    assert message.get(INTENT) == {"name": "nlu_fallback", "confidence": 0.45}
+
+
 def test_a_dropped_crisis_keeps_the_next_intent_the_model_is_sure_enough_of():
     message = overridden(
         "my son hurt his wrist at trampolining, who can help",
